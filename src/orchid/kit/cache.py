@@ -1,0 +1,124 @@
+"""Cache-aside over a key-value store: TTL with jitter, one loader per key, never a 500.
+
+    cache = Cache(store, name="catalog", ttl=300)
+    product = await cache.get_or_load("product:kajal", load_product, adapter=PRODUCT)
+    await cache.invalidate("product:kajal")
+
+When the store is unreachable the loader's value is served directly (logged and counted), and
+the store is left alone for `retry_after` seconds so requests do not each pay a connect timeout.
+Invalidations that could not reach the store are retried on the next successful contact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import structlog
+from pydantic import TypeAdapter
+
+from orchid.kit.errors import Unavailable
+from orchid.kit.kv import KeyValueStore
+from orchid.kit.metrics import CACHE_REQUESTS
+
+T = TypeVar("T")
+log = structlog.get_logger("orchid.cache")
+
+
+class Cache:
+    """Cache-aside with request coalescing and graceful degradation."""
+
+    def __init__(self, store: KeyValueStore, *, name: str, ttl: float = 300, jitter: float = 0.1,
+                 retry_after: float = 2.0, rng: Callable[[], float] = random.random) -> None:
+        self.store, self.name, self.ttl, self.jitter = store, name, ttl, jitter
+        self.retry_after = retry_after
+        self._rng = rng
+        self._inflight: dict[str, asyncio.Future[Any]] = {}
+        self._generation: dict[str, int] = {}
+        self._down_until = 0.0
+        self._pending_invalidations: set[str] = set()
+
+    def _key(self, key: str) -> str:
+        return f"cache:{self.name}:{key}"
+
+    def _ttl(self, ttl: float | None) -> float:
+        # Jitter spreads expiries so a hot set of keys does not expire in one stampede.
+        base = ttl if ttl is not None else self.ttl
+        return base * (1 + self.jitter * (2 * self._rng() - 1))
+
+    def _count(self, result: str) -> None:
+        CACHE_REQUESTS.labels(self.name, result).inc()
+
+    def _store_usable(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def _mark_down(self, exc: Exception) -> None:
+        self._down_until = time.monotonic() + self.retry_after
+        log.warning("cache_store_down", cache=self.name, error=str(exc),
+                    retry_in=self.retry_after)
+
+    async def _flush_pending(self) -> None:
+        if self._pending_invalidations:
+            keys = list(self._pending_invalidations)
+            await self.store.delete(*keys)
+            self._pending_invalidations.difference_update(keys)
+
+    async def get_or_load(self, key: str, loader: Callable[[], Awaitable[T]], *,
+                          adapter: TypeAdapter[T], ttl: float | None = None) -> T:
+        """Return the cached value of `key`, or load it once, store it and return it."""
+        full_key = self._key(key)
+        if self._store_usable():
+            try:
+                await self._flush_pending()
+                raw = await self.store.get(full_key)
+            except Unavailable as exc:
+                self._mark_down(exc)
+                self._count("error")
+            else:
+                if raw is not None:
+                    self._count("hit")
+                    return adapter.validate_json(raw)
+                self._count("miss")
+        else:
+            self._count("bypass")
+        return await self._load_once(full_key, loader, adapter, ttl)
+
+    async def _load_once(self, full_key: str, loader: Callable[[], Awaitable[T]],
+                         adapter: TypeAdapter[T], ttl: float | None) -> T:
+        pending = self._inflight.get(full_key)
+        if pending is not None:
+            result: T = await asyncio.shield(pending)
+            return result
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._inflight[full_key] = future
+        generation = self._generation.get(full_key, 0)
+        try:
+            value = await loader()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters may be none
+            raise
+        finally:
+            self._inflight.pop(full_key, None)
+        future.set_result(value)
+        # A write that invalidated the key while we loaded makes our value stale: do not store it.
+        if self._store_usable() and self._generation.get(full_key, 0) == generation:
+            try:
+                await self.store.set(full_key, adapter.dump_json(value), ttl=self._ttl(ttl))
+            except Unavailable as exc:
+                self._mark_down(exc)
+        return value
+
+    async def invalidate(self, *keys: str) -> None:
+        """Drop `keys` so the next read loads fresh data."""
+        full_keys = [self._key(k) for k in keys]
+        for full_key in full_keys:
+            self._generation[full_key] = self._generation.get(full_key, 0) + 1
+        try:
+            await self.store.delete(*full_keys)
+        except Unavailable as exc:
+            self._pending_invalidations.update(full_keys)
+            self._mark_down(exc)

@@ -1,0 +1,260 @@
+"""One logical database: a primary for writes and replicas for reads, routed with care.
+
+    db = Database("main", primary_url, [replica_url], max_lag=2, retry_after=5)
+    await db.start()                                  # begins watching replica health and lag
+    async with db.write() as session:                 # primary, one transaction, committed on exit
+        session.add(row)
+    product = await db.read(lambda s: repo.get(s, slug="kajal"))   # a healthy replica
+
+Routing rules:
+- writes go to the primary; afterwards the same client reads from the primary for a window
+  (see `orchid.kit.consistency`);
+- reads go round-robin to replicas that are up and whose lag is within `max_lag`;
+- a replica that fails a read is marked down for `retry_after` seconds and the read is retried on
+  the next candidate, the primary last; a replica whose SQL thread is stopped or that lags is
+  skipped until the watcher sees it caught up;
+- the node that served is counted in `orchid_db_sessions_total`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import structlog
+from sqlalchemy import event, text
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from orchid.kit import consistency
+from orchid.kit.errors import Unavailable
+from orchid.kit.metrics import DB_NODE_SKIPPED, DB_SESSIONS
+
+T = TypeVar("T")
+log = structlog.get_logger("orchid.db")
+CONNECTION_ERRORS = (OperationalError, InterfaceError, OSError, TimeoutError)
+
+
+class DatabaseDown(Unavailable):
+    """The primary of a database cannot be reached."""
+
+    code, title = "database_unavailable", "Database unavailable"
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """Create an async engine with settings fit for the URL's backend."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            # WAL lets readers run beside the single writer; foreign keys are off by default.
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
+                           "busy_timeout=30000"):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                               pool_recycle=1800, pool_pre_ping=True,
+                               connect_args={"connect_timeout": 2})
+
+
+@dataclass
+class Node:
+    """One server of the database and what we know of its health."""
+
+    name: str
+    role: str  # "primary" | "replica"
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession] = field(init=False)
+    down_until: float = 0.0
+    lagging: bool = False
+    lag_seconds: float | None = None
+    last_error: str | None = None
+
+    def __post_init__(self) -> None:
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def usable(self, now: float) -> bool:
+        """True when reads may be sent here."""
+        return now >= self.down_until and not self.lagging
+
+
+class Database:
+    """A primary and its replicas behind one read/write interface."""
+
+    def __init__(self, name: str, primary_url: str, replica_urls: list[str] | None = None, *,
+                 max_lag: float = 2.0, retry_after: float = 5.0, check_interval: float = 1.0,
+                 ryw_window: float = 5.0, pool_size: int = 10) -> None:
+        self.name = name
+        self.primary = Node("primary", "primary", make_engine(primary_url, pool_size=pool_size))
+        self.replicas = [Node(f"replica-{i + 1}", "replica", make_engine(url, pool_size=pool_size))
+                         for i, url in enumerate(replica_urls or [])]
+        self.max_lag, self.retry_after = max_lag, retry_after
+        self.check_interval, self.ryw_window = check_interval, ryw_window
+        self.served: Counter[str] = Counter()
+        self._turn = itertools.count()
+        self._watcher: asyncio.Task[None] | None = None
+
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect name ('mysql', 'sqlite')."""
+        return self.primary.engine.dialect.name
+
+    async def start(self) -> None:
+        """Check replicas once and keep watching them in the background."""
+        if self.replicas and self._watcher is None:
+            await self.check_replicas()
+            self._watcher = asyncio.create_task(self._watch(), name=f"db-watch-{self.name}")
+
+    async def close(self) -> None:
+        """Stop watching and dispose every pool."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            try:
+                await self._watcher
+            except asyncio.CancelledError:
+                pass
+            self._watcher = None
+        for node in (self.primary, *self.replicas):
+            await node.engine.dispose()
+
+    def _count(self, node: Node) -> None:
+        self.served[node.name] += 1
+        DB_SESSIONS.labels(self.name, node.name, node.role).inc()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """Open a transaction on the primary; commit on success, roll back on error."""
+        self._count(self.primary)
+        try:
+            async with self.primary.sessions() as session, session.begin():
+                yield session
+        except CONNECTION_ERRORS as exc:
+            if _is_connection_error(exc):
+                raise DatabaseDown(f"{self.name} primary unreachable") from exc
+            raise
+        consistency.note_write(self.ryw_window)
+
+    def _read_candidates(self) -> list[Node]:
+        if not self.replicas or consistency.reads_need_primary():
+            return [self.primary]
+        now = time.monotonic()
+        start = next(self._turn)
+        ordered = [self.replicas[(start + i) % len(self.replicas)]
+                   for i in range(len(self.replicas))]
+        usable = []
+        for node in ordered:
+            if node.usable(now):
+                usable.append(node)
+            else:
+                reason = "lagging" if node.lagging else "down"
+                DB_NODE_SKIPPED.labels(self.name, node.name, reason).inc()
+        return [*usable, self.primary]
+
+    async def read(self, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run the read-only `fn` on the best node, falling back node by node on failure."""
+        candidates = self._read_candidates()
+        for node in candidates:
+            try:
+                async with node.sessions() as session:
+                    result = await fn(session)
+                self._count(node)
+                return result
+            except CONNECTION_ERRORS as exc:
+                if not _is_connection_error(exc):
+                    raise
+                if node is self.primary:
+                    raise DatabaseDown(f"{self.name} primary unreachable") from exc
+                self._mark_down(node, exc)
+        raise DatabaseDown(f"{self.name}: no node could serve the read")  # pragma: no cover
+
+    def _mark_down(self, node: Node, exc: BaseException) -> None:
+        node.down_until = time.monotonic() + self.retry_after
+        node.last_error = str(exc).splitlines()[0][:200]
+        DB_NODE_SKIPPED.labels(self.name, node.name, "error").inc()
+        log.warning("db_replica_down", database=self.name, node=node.name, error=node.last_error,
+                    retry_in=self.retry_after)
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.check_interval)
+            try:
+                await self.check_replicas()
+            except Exception:  # the watcher must outlive any surprise
+                log.exception("db_watch_failed", database=self.name)
+
+    async def check_replicas(self) -> None:
+        """Probe every replica's reachability and lag."""
+        await asyncio.gather(*(self._check(node) for node in self.replicas))
+
+    async def _check(self, node: Node) -> None:
+        now = time.monotonic()
+        if now < node.down_until:
+            return
+        try:
+            async with node.engine.connect() as conn:
+                rows = (await conn.execute(text("SHOW SLAVE STATUS"))).mappings().all()
+        except CONNECTION_ERRORS as exc:
+            if node.down_until == 0.0 or node.last_error is None:
+                self._mark_down(node, exc)
+            else:
+                node.down_until = time.monotonic() + self.retry_after
+            return
+        if node.last_error is not None:
+            log.info("db_replica_up", database=self.name, node=node.name)
+        node.down_until, node.last_error = 0.0, None
+        was_lagging = node.lagging
+        node.lagging, node.lag_seconds = _lagging(rows, self.max_lag)
+        if node.lagging != was_lagging:
+            log.warning("db_replica_lag", database=self.name, node=node.name,
+                        lagging=node.lagging, lag_seconds=node.lag_seconds)
+
+    async def ping(self) -> bool:
+        """True when the primary answers."""
+        try:
+            async with self.primary.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except CONNECTION_ERRORS:
+            return False
+
+    def status(self) -> list[dict[str, Any]]:
+        """Describe each node: role, usable, lag, last error, sessions served."""
+        now = time.monotonic()
+        return [{"node": n.name, "role": n.role, "usable": n.usable(now),
+                 "lagging": n.lagging, "lag_seconds": n.lag_seconds, "error": n.last_error,
+                 "served": self.served[n.name]} for n in (self.primary, *self.replicas)]
+
+
+def _lagging(rows: list[Any], max_lag: float) -> tuple[bool, float | None]:
+    """Decide from SHOW SLAVE STATUS whether a replica is too far behind to serve reads."""
+    if not rows:
+        return True, None  # not replicating at all: its data may be anything
+    row = rows[0]
+    if row.get("Slave_SQL_Running") != "Yes":
+        return True, None  # applier stopped: every new write is missing
+    lag = row.get("Seconds_Behind_Master")
+    # With the IO thread disconnected (primary down) lag is NULL; the replica still serves.
+    if lag is None:
+        return False, None
+    return float(lag) > max_lag, float(lag)
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    """Tell a lost/refused connection from a SQL error that happens to share the exception type."""
+    if isinstance(exc, OSError | TimeoutError | InterfaceError):
+        return True
+    if isinstance(exc, OperationalError):
+        code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+        # MySQL client errors 2002/2003/2006/2013 and server shutdown 1053; sqlite has no server.
+        return code in {2002, 2003, 2005, 2006, 2013, 1053, 1927} or exc.connection_invalidated
+    return False

@@ -1,0 +1,165 @@
+"""Domain errors and their one mapping to RFC 9457 problem+json.
+
+The tree::
+
+    OrchidError                 500  generic; never shows its message to clients
+    ├── InvalidInput            422  a rule about the input was broken (fields in `data`)
+    ├── Unauthorized            401  no or bad credentials
+    ├── Forbidden               403  authenticated, not allowed
+    ├── NotFound                404
+    ├── Conflict                409
+    ├── PayloadTooLarge         413
+    ├── RateLimited             429  `retry_after` seconds
+    └── Unavailable             503  a dependency is down
+
+Services raise these; routes never build HTTP errors by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger("orchid.errors")
+
+
+class OrchidError(Exception):
+    """Base of every domain error: a stable `code`, an HTTP status and client-safe data."""
+
+    status = 500
+    code = "internal_error"
+    title = "Internal error"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None, **data: Any):
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        if code:
+            self.code = code
+        self.data = data
+
+
+class InvalidInput(OrchidError):
+    status, code, title = 422, "invalid_input", "Invalid input"
+
+
+class Unauthorized(OrchidError):
+    status, code, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(OrchidError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(OrchidError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(OrchidError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class PayloadTooLarge(OrchidError):
+    status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+class RateLimited(OrchidError):
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int, **data: Any):
+        super().__init__(detail, retry_after=retry_after, **data)
+        self.retry_after = retry_after
+
+
+class Unavailable(OrchidError):
+    status, code, title = 503, "unavailable", "Service unavailable"
+
+
+_BY_STATUS: dict[int, type[OrchidError]] = {
+    cls.status: cls
+    for cls in (InvalidInput, Unauthorized, Forbidden, NotFound, Conflict, PayloadTooLarge,
+                RateLimited, Unavailable)
+}
+
+
+def error_from_problem(status: int, body: dict[str, Any]) -> OrchidError:
+    """Rebuild a domain error from a peer's problem+json body (remote service calls)."""
+    cls = _BY_STATUS.get(status, OrchidError)
+    data = {k: v for k, v in body.items() if k not in {"type", "title", "status", "detail", "code",
+                                                       "instance", "request_id"}}
+    detail = body.get("detail")
+    code = body.get("code")
+    if cls is RateLimited:
+        return RateLimited(detail, retry_after=int(data.pop("retry_after", 1)), code=code, **data)
+    return cls(detail, code=code, **data)
+
+
+def problem(status: int, title: str, *, detail: str | None = None, code: str | None = None,
+            request: Request | None = None, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
+    """Build an RFC 9457 problem response."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if code:
+        body["code"] = code
+    if request is not None:
+        body["instance"] = request.url.path
+        request_id = getattr(request.state, "request_id", None)
+        if request_id:
+            body["request_id"] = request_id
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ())]
+        out.append({"field": ".".join(loc), "message": err.get("msg", "invalid"),
+                    "type": err.get("type", "invalid")})
+    return out
+
+
+async def _on_orchid_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OrchidError)
+    if exc.status >= 500 and type(exc) is OrchidError:
+        return await _on_unexpected(request, exc)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return problem(exc.status, exc.title, detail=exc.detail, code=exc.code, request=request,
+                   headers=headers, **exc.data)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem(422, "Invalid input", detail="The request did not validate.",
+                   code="validation_failed", request=request, errors=_field_errors(exc))
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    return problem(exc.status_code, title, detail=detail, request=request,
+                   headers=dict(exc.headers or {}))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The stack trace goes to the log with the request id, never to the client.
+    log.error("unhandled_error", path=request.url.path, exc_info=exc,
+              request_id=getattr(request.state, "request_id", None))
+    return problem(500, "Internal error", detail="Something went wrong on our side.",
+                   code="internal_error", request=request)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error the app can raise to problem+json."""
+    app.add_exception_handler(OrchidError, _on_orchid_error)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,135 @@
+"""A small key-value store with TTLs: Redis in the full stack, a dict when embedded.
+
+Sessions, OTP codes, rate-limit counters and the cache all sit on this one interface.
+
+    store = RedisStore(redis.asyncio.from_url(url))   # or MemoryStore()
+    await store.set("k", b"v", ttl=60)
+    await store.get("k")  # b"v"
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from orchid.kit.errors import Unavailable
+
+
+class StoreDown(Unavailable):
+    """The key-value store could not be reached."""
+
+    code, title = "store_unavailable", "Session store unavailable"
+
+
+class KeyValueStore(Protocol):
+    """Bytes in, bytes out, with expiry."""
+
+    async def get(self, key: str) -> bytes | None: ...
+    async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None: ...
+    async def delete(self, *keys: str) -> int: ...
+    async def incr(self, key: str, *, ttl: float) -> tuple[int, float]:
+        """Increment a counter that expires `ttl` after its first hit; return (count, ttl left)."""
+        ...
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...
+
+
+class MemoryStore:
+    """In-process store for the embedded mode and unit tests."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[bytes, float | None]] = {}
+        self._now = time.monotonic
+
+    def _live(self, key: str) -> tuple[bytes, float | None] | None:
+        item = self._data.get(key)
+        if item is not None and item[1] is not None and item[1] <= self._now():
+            del self._data[key]
+            return None
+        return item
+
+    async def get(self, key: str) -> bytes | None:
+        item = self._live(key)
+        return item[0] if item else None
+
+    async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
+        self._data[key] = (value, self._now() + ttl if ttl else None)
+
+    async def delete(self, *keys: str) -> int:
+        removed = 0
+        for key in keys:
+            if self._live(key) is not None:
+                del self._data[key]
+                removed += 1
+        return removed
+
+    async def incr(self, key: str, *, ttl: float) -> tuple[int, float]:
+        item = self._live(key)
+        expires = item[1] if item and item[1] else self._now() + ttl
+        count = int(item[0]) + 1 if item else 1
+        self._data[key] = (str(count).encode(), expires)
+        return count, max(0.0, expires - self._now())
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        self._data.clear()
+
+
+class RedisStore:
+    """Redis-backed store; connection failures surface as `StoreDown` (a 503, never a 500)."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.client = client
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout: float) -> RedisStore:
+        """Connect lazily to `url` with short socket timeouts."""
+        return cls(aioredis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                     health_check_interval=30))
+
+    async def get(self, key: str) -> bytes | None:
+        try:
+            value: bytes | None = await self.client.get(key)
+            return value
+        except (RedisError, OSError) as exc:
+            raise StoreDown(str(exc)) from exc
+
+    async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
+        try:
+            await self.client.set(key, value, px=math.ceil(ttl * 1000) if ttl else None)
+        except (RedisError, OSError) as exc:
+            raise StoreDown(str(exc)) from exc
+
+    async def delete(self, *keys: str) -> int:
+        if not keys:
+            return 0
+        try:
+            return int(await self.client.delete(*keys))
+        except (RedisError, OSError) as exc:
+            raise StoreDown(str(exc)) from exc
+
+    async def incr(self, key: str, *, ttl: float) -> tuple[int, float]:
+        try:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.pexpire(key, math.ceil(ttl * 1000), nx=True)
+                pipe.pttl(key)
+                count, _, pttl = await pipe.execute()
+            return int(count), max(0.0, int(pttl) / 1000)
+        except (RedisError, OSError) as exc:
+            raise StoreDown(str(exc)) from exc
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.client.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,164 @@
+"""Request ids, JSON logs, Prometheus metrics, body-size limits and the health endpoints.
+
+    configure_logging(json=True)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=1 << 20)
+    app.include_router(health_router(readiness_checks))
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+
+import structlog
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from orchid.kit.errors import PROBLEM_JSON
+from orchid.kit.metrics import HTTP_DURATION, HTTP_REQUESTS
+
+REQUEST_ID_HEADER = "x-request-id"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+log = structlog.get_logger("orchid.http")
+
+
+def configure_logging(*, json: bool = True, level: int = logging.INFO) -> None:
+    """Send structlog and stdlib logs to stderr, as JSON lines in production."""
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer())
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+def _problem_bytes(status: int, title: str, detail: str, request_id: str) -> bytes:
+    import json as _json
+
+    return _json.dumps({"type": "about:blank", "title": title, "status": status,
+                        "detail": detail, "request_id": request_id}).encode()
+
+
+class RequestContextMiddleware:
+    """Give each request an id, refuse oversized bodies, log and measure it."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int = 1 << 20) -> None:
+        self.app, self.max_body = app, max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        supplied = headers.get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+        request_id = supplied if _VALID_REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status_holder = [500]
+
+        async def send_wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            await send(message)
+
+        length = headers.get(b"content-length")
+        too_big = False
+        if length is not None:
+            too_big = not length.isdigit() or int(length) > self.max_body
+        elif b"chunked" in headers.get(b"transfer-encoding", b""):
+            receive, too_big = await self._buffer(receive)
+        try:
+            if too_big:
+                await self._reject(send_wrapped, request_id)
+            else:
+                await self.app(scope, receive, send_wrapped)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            HTTP_REQUESTS.labels(scope["method"], path, str(status_holder[0])).inc()
+            HTTP_DURATION.labels(scope["method"], path).observe(elapsed)
+            log.info("request", method=scope["method"], route=path, status=status_holder[0],
+                     ms=round(elapsed * 1000, 2))
+
+    async def _buffer(self, receive: Receive) -> tuple[Receive, bool]:
+        """Read a chunked body up to the limit; return a replaying receive and whether it overflowed."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_body:
+                return receive, True
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay, False
+
+    async def _reject(self, send: Send, request_id: str) -> None:
+        body = _problem_bytes(413, "Payload too large",
+                              f"Request bodies are limited to {self.max_body} bytes.", request_id)
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", PROBLEM_JSON.encode()),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
+    """/healthz (the process), /readyz (its dependencies) and /metrics."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        results = {}
+        for name, check in checks.items():
+            try:
+                results[name] = "ok" if await check() else "down"
+            except Exception as exc:  # a check that crashes is a dependency that is down
+                results[name] = f"down: {type(exc).__name__}"
+        ready = all(v == "ok" for v in results.values())
+        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": results},
+                            status_code=200 if ready else 503)
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

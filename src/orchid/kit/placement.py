@@ -1,0 +1,210 @@
+"""Service placement: the same typed interface in-process or over HTTP, chosen by configuration.
+
+A service is a class whose public coroutine methods marked `@exposed` form its interface. They
+take keyword-only, typed arguments and return typed values. Callers hold the service object;
+whether it is the real class or a `RemoteService` speaking to another process is decided when
+the process is assembled, never by the calling code.
+
+    class Catalog:
+        @exposed(idempotent=True)
+        async def get_product(self, *, slug: str) -> ProductRead: ...
+
+    local = Catalog(...)                                   # same process
+    remote = RemoteService.of(Catalog, "catalog", "http://127.0.0.1:8001", client)
+    await remote.get_product(slug="kajal")                  # POST /internal/v1/catalog/get_product
+
+Remote calls forward the request id and the read-your-writes deadline, re-raise the peer's
+domain errors, retry idempotent calls once on a connection failure, and trip a circuit breaker
+after repeated failures so a dead peer costs a fast 503, not a timeout per request.
+"""
+
+from __future__ import annotations
+
+import hmac
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast, get_type_hints
+
+import httpx
+import structlog
+from fastapi import APIRouter, Body, Request
+from pydantic import BaseModel, TypeAdapter, create_model
+from pydantic_core import to_jsonable_python
+
+from orchid.kit import consistency
+from orchid.kit.errors import Forbidden, Unavailable, error_from_problem
+from orchid.kit.metrics import REMOTE_CALLS
+from orchid.kit.observability import REQUEST_ID_HEADER
+
+S = TypeVar("S")
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+INTERNAL_PREFIX = "/internal/v1"
+TOKEN_HEADER = "x-orchid-internal-token"
+log = structlog.get_logger("orchid.placement")
+
+
+def exposed(*, idempotent: bool = False) -> Callable[[F], F]:
+    """Mark a service method as part of its interface (callable from other processes)."""
+
+    def mark(fn: F) -> F:
+        fn.__orchid_exposed__ = {"idempotent": idempotent}  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def interface_of(cls: type) -> dict[str, Callable[..., Awaitable[Any]]]:
+    """Return the exposed methods of a service class by name."""
+    return {name: fn for name, fn in inspect.getmembers(cls, inspect.iscoroutinefunction)
+            if hasattr(fn, "__orchid_exposed__")}
+
+
+class PeerUnavailable(Unavailable):
+    """A service in another process cannot be reached."""
+
+    code, title = "peer_unavailable", "Service unavailable"
+
+
+class CircuitBreaker:
+    """Open after `threshold` consecutive failures; let one trial call through after `cooldown`."""
+
+    def __init__(self, threshold: int = 5, cooldown: float = 5.0) -> None:
+        self.threshold, self.cooldown = threshold, cooldown
+        self.failures = 0
+        self.opened_at: float | None = None
+
+    def allow(self) -> bool:
+        """True when a call may be attempted."""
+        if self.opened_at is None:
+            return True
+        return time.monotonic() - self.opened_at >= self.cooldown
+
+    def record(self, ok: bool) -> None:
+        """Count a call's outcome."""
+        if ok:
+            self.failures, self.opened_at = 0, None
+        else:
+            self.failures += 1
+            if self.failures >= self.threshold:
+                self.opened_at = time.monotonic()
+
+
+class RemoteService:
+    """A stand-in for a service that runs in another process."""
+
+    def __init__(self, cls: type, name: str, base_url: str, client: httpx.AsyncClient, *,
+                 token: str | None = None, breaker: CircuitBreaker | None = None) -> None:
+        self._name, self._base = name, base_url.rstrip("/")
+        self._client, self._token = client, token
+        self._breaker = breaker or CircuitBreaker()
+        self._methods = {}
+        for method, fn in interface_of(cls).items():
+            hints = get_type_hints(fn)
+            self._methods[method] = (TypeAdapter(hints.get("return", Any)),
+                                     fn.__orchid_exposed__["idempotent"])  # type: ignore[attr-defined]
+
+    @classmethod
+    def of(cls, interface: type[S], name: str, base_url: str, client: httpx.AsyncClient, *,
+           token: str | None = None) -> S:
+        """Build a remote stand-in typed as the interface it serves."""
+        return cast(S, cls(interface, name, base_url, client, token=token))
+
+    def __getattr__(self, method: str) -> Callable[..., Awaitable[Any]]:
+        try:
+            adapter, idempotent = self._methods[method]
+        except KeyError:
+            raise AttributeError(f"{self._name} exposes no method {method!r}") from None
+
+        async def call(**kwargs: Any) -> Any:
+            return await self._call(method, adapter, idempotent, kwargs)
+
+        return call
+
+    async def _call(self, method: str, adapter: TypeAdapter[Any], idempotent: bool,
+                    kwargs: dict[str, Any]) -> Any:
+        if not self._breaker.allow():
+            REMOTE_CALLS.labels(self._name, "circuit_open").inc()
+            raise PeerUnavailable(f"{self._name} is unavailable (circuit open)")
+        headers = self._headers()
+        url = f"{self._base}{INTERNAL_PREFIX}/{self._name}/{method}"
+        payload = to_jsonable_python(kwargs)
+        attempts = 2 if idempotent else 1
+        for attempt in range(attempts):
+            try:
+                response = await self._client.post(url, json=payload, headers=headers)
+                break
+            except httpx.TransportError as exc:
+                # A request that may have reached the peer is only resent when repeating it is safe.
+                if attempt + 1 < attempts:
+                    continue
+                self._breaker.record(False)
+                REMOTE_CALLS.labels(self._name, "error").inc()
+                log.warning("remote_call_failed", service=self._name, method=method,
+                            error=repr(exc))
+                raise PeerUnavailable(f"{self._name} is unavailable") from exc
+        self._breaker.record(response.status_code < 500)
+        deadline = response.headers.get(consistency.HEADER)
+        mark = consistency.current()
+        if deadline and mark is not None:
+            mark.accept(deadline)
+            mark.wrote = True
+        if response.status_code == 200:
+            REMOTE_CALLS.labels(self._name, "ok").inc()
+            return adapter.validate_python(response.json()["result"])
+        REMOTE_CALLS.labels(self._name, f"http_{response.status_code}").inc()
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        raise error_from_problem(response.status_code, body if isinstance(body, dict) else {})
+
+    def _headers(self) -> dict[str, str]:
+        headers = {}
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        if request_id:
+            headers[REQUEST_ID_HEADER] = str(request_id)
+        deadline = consistency.header_value()
+        if deadline:
+            headers[consistency.HEADER] = deadline
+        if self._token:
+            headers[TOKEN_HEADER] = self._token
+        return headers
+
+
+def internal_router(name: str, service: object, *, token: str | None) -> APIRouter:
+    """Serve a service's exposed methods at POST /internal/v1/<name>/<method>."""
+    router = APIRouter(prefix=f"{INTERNAL_PREFIX}/{name}", include_in_schema=False)
+    for method, fn in interface_of(type(service)).items():
+        router.add_api_route(f"/{method}", _endpoint(name, method, fn, service, token),
+                             methods=["POST"])
+    return router
+
+
+def _args_model(name: str, method: str, fn: Callable[..., Any]) -> type[BaseModel]:
+    hints = get_type_hints(fn)
+    fields: dict[str, Any] = {}
+    for param in inspect.signature(fn).parameters.values():
+        if param.name == "self":
+            continue
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (hints.get(param.name, Any), default)
+    model: type[BaseModel] = create_model(f"{name}_{method}_args", **fields)
+    return model
+
+
+def _endpoint(name: str, method: str, fn: Callable[..., Awaitable[Any]], service: object,
+              token: str | None) -> Callable[..., Awaitable[dict[str, Any]]]:
+    args_model = _args_model(name, method, fn)
+    bound = getattr(service, method)
+
+    async def endpoint(request: Request, args: args_model = Body(...)) -> dict[str, Any]:  # type: ignore[valid-type]
+        if token is not None:
+            supplied = request.headers.get(TOKEN_HEADER, "")
+            if not hmac.compare_digest(supplied.encode(), token.encode()):
+                raise Forbidden("internal call without a valid token")
+        kwargs = {field: getattr(args, field) for field in args_model.model_fields}
+        return {"result": to_jsonable_python(await bound(**kwargs))}
+
+    endpoint.__name__ = f"internal_{name}_{method}"
+    return endpoint

@@ -1,0 +1,454 @@
+"""Launch REAL MariaDB and Redis servers for tests (and a local full stack).
+
+Every server binds 127.0.0.1 on a free port, keeps all its files in a folder the
+caller owns, and is stopped by its own pid. The machine's own services (and
+/var/lib/mysql) are never touched.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Which Debian package ships each binary, for the "how to install" message.
+_PACKAGES = {
+    "mariadbd": "mariadb-server",
+    "mariadb-install-db": "mariadb-server",
+    "mariadb": "mariadb-client",
+    "redis-server": "redis-server",
+}
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 30.0
+REPL_USER = "repl"
+REPL_PASSWORD = "repl"
+
+# Every process we spawn, so an interpreter that exits without calling stop()
+# (a crashed test run, a forgotten fixture) does not leave servers behind.
+_live: dict[int, subprocess.Popen[bytes]] = {}
+# server_id must be unique across every MariaDB in one replication topology;
+# a process-wide counter makes it unique across all of them.
+_server_ids = itertools.count(1)
+_template_dir: Path | None = None
+
+
+class ServerMissing(RuntimeError):
+    """A server binary is not installed; the message says how to install it."""
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _binary(name: str) -> str:
+    """Return the full path of a binary, or raise ServerMissing."""
+    # /usr/sbin is often not on a non-root PATH, and mariadbd lives there.
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
+    if path is None:
+        raise ServerMissing(
+            f"{name} not found: run `make test` (it apt-get installs mariadb-server "
+            f"mariadb-backup redis-server) or apt-get install {_PACKAGES.get(name, name)}"
+        )
+    return path
+
+
+def _spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """Start a server process with its output appended to `log`."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+        )
+    _live[proc.pid] = proc
+    return proc
+
+
+def _terminate(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """Send `sig` to our own child and reap it (SIGKILL if it outlives the timeout)."""
+    if proc.poll() is None:
+        os.kill(proc.pid, sig)
+        try:
+            proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+    _live.pop(proc.pid, None)
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for proc in list(_live.values()):
+        _terminate(proc, signal.SIGKILL)
+    if _template_dir is not None:
+        shutil.rmtree(_template_dir.parent, ignore_errors=True)
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+# InnoDB sizing must match between mariadb-install-db and mariadbd, otherwise the
+# first start of every copy rewrites the redo log.
+_INNODB_FLAGS = ["--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M"]
+
+
+def _template() -> Path:
+    """Return a freshly initialised datadir, created once per process and then copied."""
+    global _template_dir
+    if _template_dir is None:
+        install = _binary("mariadb-install-db")
+        target = Path(tempfile.mkdtemp(prefix="orchid-mariadb-template-")) / "data"
+        argv = [
+            install,
+            "--no-defaults",
+            f"--datadir={target}",
+            "--skip-test-db",
+            "--skip-name-resolve",
+            # Root logs in through the unix socket as the OS user, no password.
+            "--auth-root-authentication-method=socket",
+            *_INNODB_FLAGS,
+        ]
+        if os.geteuid() == 0:
+            argv.append("--user=root")
+        done = subprocess.run(argv, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"mariadb-install-db failed:\n{done.stdout}\n{done.stderr}")
+        _template_dir = target
+    return _template_dir
+
+
+@dataclass
+class MariaDB:
+    """One mariadbd process on 127.0.0.1:port with its own datadir."""
+
+    port: int
+    datadir: Path
+    pid: int
+    server_id: int
+    read_only: bool = False
+    _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def create(cls, instance_dir: Path, *, read_only: bool = False) -> MariaDB:
+        """Copy the template datadir into `instance_dir` and start a server on it."""
+        db = cls.spawn(instance_dir, read_only=read_only)
+        db.wait_ready()
+        return db
+
+    @classmethod
+    def spawn(cls, instance_dir: Path, *, read_only: bool = False) -> MariaDB:
+        """Like create() but return before the server accepts connections."""
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        datadir = instance_dir / "data"
+        shutil.copytree(_template(), datadir)
+        db = cls(free_port(), datadir, 0, next(_server_ids), read_only)
+        db._launch()
+        return db
+
+    @property
+    def socket_path(self) -> Path:
+        """The unix socket; root logs in through it (root has no TCP account)."""
+        path = self.datadir.parent / "mysqld.sock"
+        # sun_path holds 108 bytes; deep pytest tmp dirs can exceed it.
+        if len(str(path)) > 100:
+            path = Path(tempfile.gettempdir()) / f"orchid-mysqld-{self.port}.sock"
+        return path
+
+    @property
+    def error_log(self) -> Path:
+        return self.datadir.parent / "error.log"
+
+    def url(self, database: str, user: str = "orchid", password: str = "orchid") -> str:
+        """SQLAlchemy URL for the app's asyncmy driver."""
+        return f"mysql+asyncmy://{user}:{password}@127.0.0.1:{self.port}/{database}?charset=utf8mb4"
+
+    def running(self) -> bool:
+        """True while the mariadbd process is alive."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> None:
+        """(Re)start on the same datadir and port, e.g. after stop() or kill()."""
+        if not self.running():
+            self._launch()
+            self.wait_ready()
+
+    def stop(self) -> None:
+        """Shut down cleanly (SIGTERM), SIGKILL if it takes longer than the timeout."""
+        if self._proc is not None:
+            _terminate(self._proc, signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL the server, simulating a crash."""
+        if self._proc is not None:
+            _terminate(self._proc, signal.SIGKILL)
+
+    def sql(self, statement: str, database: str | None = None) -> list[tuple[str, ...]]:
+        """Run SQL as root through the `mariadb` client and return the rows.
+
+        Values come back as the client's batch output: strings, NULL as "NULL",
+        and tab/newline/backslash escaped as \\t, \\n, \\\\.
+        """
+        out = self._client(statement, database, column_names=False)
+        return [tuple(line.split("\t")) for line in out.splitlines()]
+
+    def slave_status(self) -> dict[str, str]:
+        """SHOW SLAVE STATUS as a column -> value dict (empty if not a replica)."""
+        lines = self._client("SHOW SLAVE STATUS", None, column_names=True).splitlines()
+        if len(lines) < 2:
+            return {}
+        return dict(zip(lines[0].split("\t"), lines[1].split("\t"), strict=True))
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Poll with `SELECT 1` until the server answers; fail with its error log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.running():
+                raise RuntimeError(
+                    f"mariadbd on port {self.port} exited during startup:\n{_tail(self.error_log)}"
+                )
+            try:
+                self._client("SELECT 1", None, column_names=False, timeout=5)
+                return
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise RuntimeError(
+                        f"mariadbd on port {self.port} not ready after {timeout}s:\n"
+                        f"{_tail(self.error_log)}"
+                    ) from None
+                time.sleep(0.05)
+
+    def _launch(self) -> None:
+        argv = [
+            _binary("mariadbd"),
+            "--no-defaults",  # never read /etc/mysql: it points at the machine's server
+            f"--datadir={self.datadir}",
+            f"--port={self.port}",
+            "--bind-address=127.0.0.1",
+            f"--socket={self.socket_path}",
+            f"--pid-file={self.datadir.parent / 'mysqld.pid'}",
+            f"--log-error={self.error_log}",
+            f"--server-id={self.server_id}",
+            "--log-bin=mysql-bin",
+            "--binlog-format=ROW",
+            "--gtid-strict-mode=1",
+            "--log-slave-updates=1",
+            "--skip-name-resolve",
+            *_INNODB_FLAGS,
+            "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_unicode_ci",
+            # Durability is irrelevant for throw-away test data; speed is not.
+            "--innodb-flush-log-at-trx-commit=2",
+            "--sync-binlog=0",
+        ]
+        if self.read_only:
+            # Blocks the app's user; the replication SQL thread may still write.
+            argv.append("--read-only=1")
+        if os.geteuid() == 0:
+            argv.append("--user=root")  # mariadbd refuses to run as root otherwise
+        _binary("mariadb")  # fail early with the install hint, not at the first query
+        self._proc = _spawn(argv, self.error_log)
+        self.pid = self._proc.pid
+
+    def _client(
+        self,
+        statement: str,
+        database: str | None,
+        *,
+        column_names: bool,
+        timeout: float = 60,
+    ) -> str:
+        argv = [
+            _binary("mariadb"),
+            "--no-defaults",
+            "--user=root",
+            f"--socket={self.socket_path}",
+            "--batch",
+            "--connect-timeout=5",
+            "-e",
+            statement,
+        ]
+        if not column_names:
+            argv.insert(-2, "--skip-column-names")
+        if database is not None:
+            argv.append(database)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"mariadb (port {self.port}) failed: {done.stderr.strip()}\nstatement: {statement}"
+            )
+        return done.stdout
+
+
+class MariaDBPair:
+    """A primary plus N read-only replicas using GTID replication."""
+
+    def __init__(self, primary: MariaDB, replicas: list[MariaDB]) -> None:
+        self.primary = primary
+        self.replicas = replicas
+
+    @classmethod
+    def start(cls, base_dir: Path, databases: list[str], replicas: int = 1) -> MariaDBPair:
+        """Start the servers, wire replication, create databases and the `orchid` user."""
+        # Spawn everything first and wait afterwards: the servers boot in parallel.
+        primary = MariaDB.spawn(base_dir / "primary")
+        copies = [MariaDB.spawn(base_dir / f"replica{i}", read_only=True) for i in range(replicas)]
+        pair = cls(primary, copies)
+        try:
+            for db in (primary, *copies):
+                db.wait_ready()
+            pair._setup(databases)
+        except BaseException:
+            pair.stop()
+            raise
+        return pair
+
+    def _setup(self, databases: list[str]) -> None:
+        # Order matters. The replicas start from an empty gtid_slave_pos, i.e. the
+        # primary's first binlog event, so everything created on the primary from
+        # here on replicates. Creating anything on a replica directly would give
+        # it GTIDs the primary lacks, which gtid_strict_mode rejects.
+        self.primary.sql(
+            f"CREATE USER '{REPL_USER}'@'127.0.0.1' IDENTIFIED BY '{REPL_PASSWORD}';"
+            f"GRANT REPLICATION SLAVE ON *.* TO '{REPL_USER}'@'127.0.0.1';"
+        )
+        for replica in self.replicas:
+            replica.sql(
+                "CHANGE MASTER TO MASTER_HOST='127.0.0.1', "
+                f"MASTER_PORT={self.primary.port}, MASTER_USER='{REPL_USER}', "
+                f"MASTER_PASSWORD='{REPL_PASSWORD}', MASTER_USE_GTID=slave_pos, "
+                "MASTER_CONNECT_RETRY=1; START SLAVE;"
+            )
+        statements = [
+            f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            for name in databases
+        ]
+        for host in ("127.0.0.1", "localhost"):
+            user = f"'orchid'@'{host}'"
+            statements.append(f"CREATE USER {user} IDENTIFIED BY 'orchid'")
+            # REPLICATION CLIENT + SLAVE MONITOR let the app read replica lag.
+            statements.append(f"GRANT REPLICATION CLIENT, SLAVE MONITOR ON *.* TO {user}")
+            statements += [f"GRANT ALL ON `{name}`.* TO {user}" for name in databases]
+        self.primary.sql(";".join(statements))
+        self.wait_replicated()
+
+    def stop(self) -> None:
+        """Stop the replicas, then the primary."""
+        for db in (*self.replicas, self.primary):
+            db.stop()
+
+    def wait_replicated(self, timeout: float = 10.0) -> None:
+        """Wait until every running replica has applied all of the primary's binlog."""
+        position = self.primary.sql("SELECT @@global.gtid_binlog_pos")[0][0]
+        deadline = time.monotonic() + timeout
+        for i, replica in enumerate(self.replicas):
+            if not replica.running():
+                continue
+            remaining = max(deadline - time.monotonic(), 0.0)
+            # MASTER_GTID_WAIT returns 0 once applied, -1 on timeout.
+            got = replica.sql(f"SELECT MASTER_GTID_WAIT('{position}', {remaining:.3f})")
+            if got[0][0] != "0":
+                raise TimeoutError(
+                    f"replica {i} did not reach GTID {position} within {timeout}s: "
+                    f"{replica.slave_status()}"
+                )
+
+    def pause_replica(self, i: int = 0) -> None:
+        """Stop applying on replica i (it keeps fetching), so it lags behind."""
+        self.replicas[i].sql("STOP SLAVE SQL_THREAD")
+
+    def resume_replica(self, i: int = 0) -> None:
+        """Resume applying on replica i."""
+        self.replicas[i].sql("START SLAVE SQL_THREAD")
+
+
+@dataclass
+class Redis:
+    """One redis-server process on 127.0.0.1:port, files in its own folder."""
+
+    port: int
+    pid: int
+    dir: Path
+    appendonly: bool = False
+    _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def start(cls, base_dir: Path, appendonly: bool = False) -> Redis:
+        """Start a redis-server whose files live in `base_dir`."""
+        base_dir.mkdir(parents=True, exist_ok=True)
+        server = cls(free_port(), 0, base_dir, appendonly)
+        server.start_again()
+        return server
+
+    def url(self, db: int = 0) -> str:
+        """redis:// URL for redis-py."""
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def running(self) -> bool:
+        """True while the redis-server process is alive."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self) -> None:
+        """Shut down cleanly (SIGTERM makes Redis flush its append-only file)."""
+        if self._proc is not None:
+            _terminate(self._proc, signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL the server, simulating a crash."""
+        if self._proc is not None:
+            _terminate(self._proc, signal.SIGKILL)
+
+    def start_again(self) -> None:
+        """(Re)start on the same port and folder (an append-only file is reloaded)."""
+        if self.running():
+            return
+        argv = [
+            _binary("redis-server"),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.dir),
+            "--save", "",  # no RDB snapshots: persistence only if appendonly
+            "--appendonly", "yes" if self.appendonly else "no",
+            "--daemonize", "no",  # we track the pid ourselves
+        ]  # fmt: skip
+        self._proc = _spawn(argv, self.dir / "redis.log")
+        self.pid = self._proc.pid
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.running():
+                raise RuntimeError(
+                    f"redis-server on port {self.port} exited during startup:\n"
+                    f"{_tail(self.dir / 'redis.log')}"
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.sendall(b"PING\r\n")
+                    # While loading the AOF Redis answers -LOADING; keep polling.
+                    if s.recv(64).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(
+                    f"redis-server on port {self.port} not ready after {timeout}s:\n"
+                    f"{_tail(self.dir / 'redis.log')}"
+                )
+            time.sleep(0.02)
