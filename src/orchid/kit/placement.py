@@ -208,3 +208,17 @@ def _endpoint(name: str, method: str, fn: Callable[..., Awaitable[Any]], service
 
     endpoint.__name__ = f"internal_{name}_{method}"
     return endpoint
+
+
+class Unplaced:
+    """Stands in for a service neither in this process nor reachable at a configured peer URL."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, method: str) -> Callable[..., Awaitable[Any]]:
+        async def call(**_: Any) -> Any:
+            raise PeerUnavailable(f"{self._name} does not run in this process and "
+                                  f"ORCHID_PEER_{self._name.upper()}_URL is not set")
+
+        return call

@@ -1,0 +1,42 @@
+# Two commands on a fresh Debian machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages the integration tests start as their own throwaway servers.
+TEST_PACKAGES := mariadb-server mariadb-client mariadb-backup redis-server
+
+.PHONY: run test install servers lint check clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/orchid db upgrade
+	$(BIN)/orchid seed --if-empty --products 2000 --customers 200
+	$(BIN)/orchid serve
+
+servers:
+	@missing=""; \
+	for pkg in $(TEST_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy src
+
+test: install servers lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf .orchid .pytest_cache .mypy_cache .ruff_cache

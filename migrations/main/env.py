@@ -1,0 +1,15 @@
+"""Alembic environment of the main database (catalog, accounts, …)."""
+
+from __future__ import annotations
+
+import importlib
+
+from alembic import context
+
+from orchid.kit.orm import MainBase
+from orchid.migrate import run_migrations
+
+for module in ("orchid.services.catalog.models", "orchid.services.accounts.models"):
+    importlib.import_module(module)  # registers the tables for `alembic revision --autogenerate`
+
+run_migrations(context, MainBase.metadata)

@@ -1,0 +1,122 @@
+"""`orchid …` — the one entry point: settings are built here and passed down."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from orchid.config import SERVICE_NAMES, Settings, ensure_dev_secret, load_settings
+from orchid.kit.observability import configure_logging
+
+app = typer.Typer(help="Orchid e-commerce platform.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff and customer accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+
+def _settings(**overrides: object) -> Settings:
+    settings = load_settings(**overrides)
+    if settings.embedded and settings.secret_key is None:
+        # The embedded demo gets a random key in a secret file; real deployments set their own.
+        ensure_dev_secret(settings.data_dir)
+        settings = load_settings(**overrides)
+    return settings
+
+
+@app.command()
+def serve(
+    services: Annotated[str, typer.Option(help="Comma-separated services to run here.")] = "",
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API (all services, or the listed ones)."""
+    overrides: dict[str, object] = {}
+    if services:
+        overrides["services"] = services
+    settings = _settings(**overrides)
+    configure_logging(json=settings.log_json)
+    from orchid.app import create_app
+
+    bind_host, bind_port = host or settings.host, port or settings.port
+    typer.echo(f"Orchid serving {', '.join(settings.services)} on http://{bind_host}:{bind_port} "
+               f"(docs at /docs)")
+    if workers > 1:
+        uvicorn.run("orchid.asgi:app", host=bind_host, port=bind_port, workers=workers,
+                    access_log=False, log_level="warning")
+    else:
+        uvicorn.run(create_app(settings), host=bind_host, port=bind_port, access_log=False,
+                    log_level="warning")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    database: Annotated[str, typer.Option(help="main, warehouse or all.")] = "all",
+) -> None:
+    """Apply pending migrations."""
+    from orchid.migrate import DATABASES, upgrade
+
+    settings = _settings()
+    urls = {"main": settings.main_url(), "warehouse": settings.warehouse_url()}
+    if settings.embedded:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    for name in DATABASES if database == "all" else (database,):
+        if name not in urls:
+            raise typer.BadParameter(f"unknown database {name!r}")
+        upgrade(urls[name], name, settings.migrations_dir)
+        typer.echo(f"{name}: up to date")
+
+
+@app.command()
+def seed(
+    products: Annotated[int, typer.Option(help="Products to create.")] = 2000,
+    customers: Annotated[int, typer.Option(help="Customers to create.")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 1,
+    if_empty: Annotated[bool, typer.Option(help="Do nothing when products exist.")] = False,
+) -> None:
+    """Seed a demo beauty catalog and customers."""
+    from orchid.seed.load import seed_demo
+
+    settings = _settings()
+    asyncio.run(seed_demo(settings, products=products, customers=customers, seed=seed,
+                          if_empty=if_empty))
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Login email.")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "Staff",
+    role: Annotated[str, typer.Option(help="customer, staff or admin.")] = "staff",
+) -> None:
+    """Create a user; the password is read from ORCHID_NEW_USER_PASSWORD or a prompt."""
+    import os
+
+    from orchid.platform import Resources
+    from orchid.services.accounts.service import build as build_accounts
+
+    password = os.environ.get("ORCHID_NEW_USER_PASSWORD") or getpass.getpass("Password: ")
+    settings = _settings()
+
+    async def create() -> None:
+        resources = Resources.from_settings(settings)
+        try:
+            user = await build_accounts(resources).create_user(
+                email=email, password=password, name=name, role=role)
+            typer.echo(f"created {role} {user.email}")
+        finally:
+            await resources.close()
+
+    asyncio.run(create())
+
+
+def main() -> None:  # pragma: no cover
+    """Run the CLI."""
+    app()
+
+
+__all__ = ["app", "main", "SERVICE_NAMES"]

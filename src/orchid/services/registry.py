@@ -1,0 +1,62 @@
+"""The services Orchid knows, and how one process assembles them: local, remote or absent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter
+
+from orchid.kit.placement import RemoteService, Unplaced
+from orchid.platform import Resources
+from orchid.services.accounts import api as accounts_api
+from orchid.services.accounts import service as accounts_service
+from orchid.services.accounts.service import AccountsService
+from orchid.services.catalog import api as catalog_api
+from orchid.services.catalog import service as catalog_service
+from orchid.services.catalog.service import CatalogService
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What the platform needs to place one service."""
+
+    interface: type
+    build: Callable[[Resources], Any]
+    router: APIRouter
+
+
+SPECS: dict[str, ServiceSpec] = {
+    "catalog": ServiceSpec(CatalogService, catalog_service.build, catalog_api.router),
+    "accounts": ServiceSpec(AccountsService, accounts_service.build, accounts_api.router),
+}
+
+
+@dataclass(frozen=True)
+class Services:
+    """Every service as seen from this process; the calling code never knows where it runs."""
+
+    catalog: CatalogService
+    accounts: AccountsService
+
+    def local(self) -> dict[str, Any]:
+        """The services that run in this process, by name."""
+        return {name: getattr(self, name) for name in SPECS
+                if not isinstance(getattr(self, name), RemoteService | Unplaced)}
+
+
+def assemble(resources: Resources, placed: list[str]) -> Services:
+    """Build local services for `placed` and remote stand-ins for the rest."""
+    settings = resources.settings
+    token = settings.internal_token.get_secret_value() if settings.internal_token else None
+    built: dict[str, Any] = {}
+    for name, spec in SPECS.items():
+        peer = settings.peer_url(name)
+        if name in placed:
+            built[name] = spec.build(resources)
+        elif peer:
+            built[name] = RemoteService.of(spec.interface, name, peer, resources.http, token=token)
+        else:
+            built[name] = Unplaced(name)
+    return Services(**built)

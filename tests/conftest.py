@@ -1,0 +1,72 @@
+"""Fixtures shared by every test: an embedded Orchid app on a migrated temporary data dir."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from orchid.app import create_app
+from orchid.config import Settings
+from orchid.migrate import upgrade
+
+TEST_SECRET = "test-secret-key-for-orchid-unit-tests-only"
+STAFF_EMAIL, STAFF_PASSWORD = "staff@orchid.test", "staff-password-123"
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate the embedded databases once; each test gets a copy."""
+    template = tmp_path_factory.mktemp("template")
+    settings = Settings(data_dir=template)
+    upgrade(settings.main_url(), "main", settings.migrations_dir)
+    upgrade(settings.warehouse_url(), "warehouse", settings.migrations_dir)
+    return template
+
+
+def embedded_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for an embedded app in `data_dir`."""
+    return Settings(data_dir=data_dir, secret_key=TEST_SECRET, log_json=False,  # type: ignore[arg-type]
+                    **overrides)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, migrated_template: Path) -> Path:
+    """A fresh, migrated embedded data dir."""
+    target = tmp_path / "data"
+    shutil.copytree(migrated_template, target)
+    return target
+
+
+@pytest.fixture
+async def app(data_dir: Path) -> AsyncIterator[FastAPI]:
+    """The embedded app with every service, started."""
+    application = create_app(embedded_settings(data_dir))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the embedded app."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+async def staff_headers(app: FastAPI, api: httpx.AsyncClient) -> dict[str, str]:
+    """Authorization header of a logged-in staff user."""
+    await app.state.services.accounts.create_user(
+        email=STAFF_EMAIL, password=STAFF_PASSWORD, name="Staff Member", role="staff")
+    response = await api.post("/api/v1/accounts/login",
+                              json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
+    assert response.status_code == 200, response.text
+    api.cookies.clear()  # tests choose per request whether to send the token
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
