@@ -24,7 +24,7 @@ import hmac
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, cast, get_type_hints
+from typing import Annotated, Any, TypeVar, cast, get_type_hints
 
 import httpx
 import structlog
@@ -198,7 +198,7 @@ def _endpoint(name: str, method: str, fn: Callable[..., Awaitable[Any]], service
     args_model = _args_model(name, method, fn)
     bound = getattr(service, method)
 
-    async def endpoint(request: Request, args: args_model = Body(...)) -> dict[str, Any]:  # type: ignore[valid-type]
+    async def endpoint(request: Request, args: BaseModel) -> dict[str, Any]:
         if token is not None:
             supplied = request.headers.get(TOKEN_HEADER, "")
             if not hmac.compare_digest(supplied.encode(), token.encode()):
@@ -207,6 +207,12 @@ def _endpoint(name: str, method: str, fn: Callable[..., Awaitable[Any]], service
         return {"result": to_jsonable_python(await bound(**kwargs))}
 
     endpoint.__name__ = f"internal_{name}_{method}"
+    # The body model is built at run time, so the signature FastAPI reads is built too.
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    endpoint.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter("request", kind, annotation=Request),
+        inspect.Parameter("args", kind, annotation=Annotated[args_model, Body()]),
+    ])
     return endpoint
 
 

@@ -1,0 +1,115 @@
+"""Replica routing on a real MariaDB primary + replica with GTID replication."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orchid.kit import consistency
+from orchid.kit.db import Database
+from tests.support.servers import MariaDBPair
+
+
+@pytest.fixture
+async def db(main_db_pair: MariaDBPair) -> AsyncIterator[Database]:
+    primary, replica = main_db_pair.primary, main_db_pair.replicas[0]
+    database = Database("main", primary.url("orchid_main"), [replica.url("orchid_main")],
+                        max_lag=1, retry_after=0.5, check_interval=3600, ryw_window=5)
+    async with database.write() as s:
+        await s.execute(text("CREATE TABLE IF NOT EXISTS probe (id INT PRIMARY KEY, v TEXT)"))
+        await s.execute(text("DELETE FROM probe"))
+    main_db_pair.wait_replicated()
+    await database.check_replicas()
+    database.served.clear()
+    consistency.begin(5)
+    yield database
+    await database.close()
+
+
+async def values(session: AsyncSession) -> list[str]:
+    rows = await session.execute(text("SELECT v FROM probe ORDER BY id"))
+    return [row[0] for row in rows]
+
+
+def fresh_client() -> None:
+    """Start a new request context: no write mark."""
+    consistency.begin(5)
+
+
+async def test_reads_go_to_the_replica(db: Database) -> None:
+    fresh_client()
+    await db.read(values)
+    assert db.served["replica-1"] == 1 and db.served["primary"] == 0
+
+
+async def test_a_client_reads_its_own_writes_while_others_may_read_stale(
+        db: Database, main_db_pair: MariaDBPair) -> None:
+    main_db_pair.pause_replica()
+    try:
+        fresh_client()
+        async with db.write() as s:
+            await s.execute(text("INSERT INTO probe VALUES (1, 'mine')"))
+        assert await db.read(values) == ["mine"]  # same client: primary
+        assert consistency.reads_need_primary()
+        fresh_client()
+        assert await db.read(values) == []  # another client: the replica has not applied it
+    finally:
+        main_db_pair.resume_replica()
+        main_db_pair.wait_replicated()
+
+
+async def test_the_window_is_bounded(db: Database) -> None:
+    mark = consistency.begin(5)
+    mark.accept(str(int((time.time() + 3600) * 1000)))  # a client asking for an hour
+    assert not consistency.reads_need_primary()
+    mark.accept(str(int((time.time() + 2) * 1000)))
+    assert consistency.reads_need_primary()
+
+
+async def test_a_lagging_replica_is_skipped_until_it_catches_up(
+        db: Database, main_db_pair: MariaDBPair) -> None:
+    main_db_pair.pause_replica()
+    try:
+        await db.check_replicas()
+        assert db.replicas[0].lagging
+        fresh_client()
+        async with db.write() as s:
+            await s.execute(text("INSERT INTO probe VALUES (2, 'fresh')"))
+        fresh_client()
+        assert await db.read(values) == ["fresh"]  # served by the primary
+        assert db.served["replica-1"] == 0
+    finally:
+        main_db_pair.resume_replica()
+        main_db_pair.wait_replicated()
+    await db.check_replicas()
+    assert not db.replicas[0].lagging
+    fresh_client()
+    assert await db.read(values) == ["fresh"]
+    assert db.served["replica-1"] == 1
+
+
+async def test_a_replica_that_is_down_is_skipped_and_retried_later(
+        db: Database, main_db_pair: MariaDBPair) -> None:
+    replica = main_db_pair.replicas[0]
+    await db.read(values)  # warm the replica's pool so the failure is a broken connection
+    replica.kill()
+    try:
+        fresh_client()
+        assert await db.read(values) == []  # fell back to the primary
+        assert db.replicas[0].last_error is not None
+        served_before = db.served["primary"]
+        await db.read(values)
+        assert db.served["primary"] == served_before + 1  # skipped without a new attempt
+    finally:
+        replica.start()
+        main_db_pair.wait_replicated()
+    time.sleep(0.6)  # past retry_after
+    await db.check_replicas()
+    assert db.replicas[0].usable(time.monotonic())
+    fresh_client()
+    await db.read(values)
+    assert db.served["replica-1"] >= 2

@@ -1,0 +1,150 @@
+"""Cache-aside: hits, coalescing, jitter, invalidation and a store that is down."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from pydantic import TypeAdapter
+
+from orchid.kit.cache import Cache
+from orchid.kit.kv import MemoryStore, StoreDown
+
+INT = TypeAdapter(int)
+
+
+class BrokenStore(MemoryStore):
+    """A store whose every call fails, like Redis when it is down."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.broken = True
+
+    async def get(self, key: str) -> bytes | None:
+        self.calls += 1
+        if self.broken:
+            raise StoreDown("connection refused")
+        return await super().get(key)
+
+    async def delete(self, *keys: str) -> int:
+        self.calls += 1
+        if self.broken:
+            raise StoreDown("connection refused")
+        return await super().delete(*keys)
+
+
+async def test_second_read_is_a_hit() -> None:
+    cache = Cache(MemoryStore(), name="t")
+    loads = 0
+
+    async def loader() -> int:
+        nonlocal loads
+        loads += 1
+        return 42
+
+    assert await cache.get_or_load("k", loader, adapter=INT) == 42
+    assert await cache.get_or_load("k", loader, adapter=INT) == 42
+    assert loads == 1
+
+
+async def test_concurrent_misses_run_one_loader() -> None:
+    cache = Cache(MemoryStore(), name="t")
+    loads = 0
+    gate = asyncio.Event()
+
+    async def loader() -> int:
+        nonlocal loads
+        loads += 1
+        await gate.wait()
+        return 7
+
+    tasks = [asyncio.create_task(cache.get_or_load("k", loader, adapter=INT)) for _ in range(50)]
+    await asyncio.sleep(0.01)
+    gate.set()
+    assert await asyncio.gather(*tasks) == [7] * 50
+    assert loads == 1
+
+
+async def test_loader_error_reaches_every_waiter_and_is_not_cached() -> None:
+    cache = Cache(MemoryStore(), name="t")
+    attempts = 0
+
+    async def loader() -> int:
+        nonlocal attempts
+        attempts += 1
+        await asyncio.sleep(0.01)
+        raise LookupError("gone")
+
+    results = await asyncio.gather(*(cache.get_or_load("k", loader, adapter=INT)
+                                     for _ in range(3)), return_exceptions=True)
+    assert all(isinstance(r, LookupError) for r in results)
+    with pytest.raises(LookupError):
+        await cache.get_or_load("k", loader, adapter=INT)
+    assert attempts == 2
+
+
+async def test_invalidate_forces_a_fresh_load() -> None:
+    cache = Cache(MemoryStore(), name="t")
+    value = 1
+
+    async def loader() -> int:
+        return value
+
+    assert await cache.get_or_load("k", loader, adapter=INT) == 1
+    value = 2
+    assert await cache.get_or_load("k", loader, adapter=INT) == 1
+    await cache.invalidate("k")
+    assert await cache.get_or_load("k", loader, adapter=INT) == 2
+
+
+async def test_a_load_racing_an_invalidation_is_not_stored() -> None:
+    store = MemoryStore()
+    cache = Cache(store, name="t")
+    gate = asyncio.Event()
+
+    async def slow_old_value() -> int:
+        await gate.wait()
+        return 1
+
+    task = asyncio.create_task(cache.get_or_load("k", slow_old_value, adapter=INT))
+    await asyncio.sleep(0.01)
+    await cache.invalidate("k")  # a write lands while the old value is being read
+    gate.set()
+    assert await task == 1
+    assert await store.get("cache:t:k") is None
+
+
+def test_ttl_jitter_stays_within_bounds() -> None:
+    low = Cache(MemoryStore(), name="t", ttl=100, jitter=0.1, rng=lambda: 0.0)
+    high = Cache(MemoryStore(), name="t", ttl=100, jitter=0.1, rng=lambda: 1.0)
+    assert low._ttl(None) == pytest.approx(90)
+    assert high._ttl(None) == pytest.approx(110)
+
+
+async def test_store_down_reads_through_and_backs_off() -> None:
+    store = BrokenStore()
+    cache = Cache(store, name="t", retry_after=60)
+
+    async def loader() -> int:
+        return 5
+
+    assert await cache.get_or_load("k", loader, adapter=INT) == 5
+    calls_after_first = store.calls
+    assert await cache.get_or_load("k", loader, adapter=INT) == 5
+    assert store.calls == calls_after_first  # backed off: no second connect attempt
+
+
+async def test_invalidation_missed_while_down_is_replayed() -> None:
+    store = BrokenStore()
+    store.broken = False
+    cache = Cache(store, name="t", retry_after=0)
+    await store.set("cache:t:k", b"1")
+    store.broken = True
+    await cache.invalidate("k")  # cannot reach the store now
+    store.broken = False
+
+    async def loader() -> int:
+        return 2
+
+    assert await cache.get_or_load("k", loader, adapter=INT) == 2
