@@ -123,7 +123,7 @@ def load_settings(**overrides: object) -> Settings:
     probe = Settings(**overrides)  # type: ignore[arg-type]
     secrets_dir = probe.data_dir / "secrets"
     if secrets_dir.is_dir():
-        return Settings(_secrets_dir=secrets_dir, **overrides)  # type: ignore[call-arg,arg-type]
+        return Settings(_secrets_dir=secrets_dir, **overrides)  # type: ignore[arg-type]
     return probe
 
 

@@ -7,6 +7,7 @@ below the entry point reads the environment.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -31,7 +32,7 @@ class Resources:
     @classmethod
     def from_settings(cls, settings: Settings) -> Resources:
         """Create (but do not yet connect) every resource the settings describe."""
-        routing = {
+        routing: dict[str, Any] = {
             "max_lag": settings.replica_max_lag_seconds,
             "retry_after": settings.replica_retry_seconds,
             "check_interval": settings.replica_check_interval_seconds,
@@ -60,7 +61,9 @@ class Resources:
         if name not in self._caches:
             self._caches[name] = Cache(self.store, name=name, ttl=self.settings.cache_ttl_seconds,
                                        jitter=self.settings.cache_jitter,
-                                       retry_after=self.settings.redis_retry_seconds)
+                                       retry_after=self.settings.redis_retry_seconds,
+                                       settle=self.settings.replica_max_lag_seconds
+                                       if self.settings.main_replica_urls else 0.0)
         return self._caches[name]
 
     @property

@@ -4,6 +4,9 @@
     product = await cache.get_or_load("product:kajal", load_product, adapter=PRODUCT)
     await cache.invalidate("product:kajal")
 
+Invalidation deletes twice: now, and again `settle` seconds later, because a reader on a replica
+that had not yet applied the write may have refilled the key with the old value in between.
+
 When the store is unreachable the loader's value is served directly (logged and counted), and
 the store is left alone for `retry_after` seconds so requests do not each pay a connect timeout.
 Invalidations that could not reach the store are retried on the next successful contact.
@@ -32,9 +35,11 @@ class Cache:
     """Cache-aside with request coalescing and graceful degradation."""
 
     def __init__(self, store: KeyValueStore, *, name: str, ttl: float = 300, jitter: float = 0.1,
-                 retry_after: float = 2.0, rng: Callable[[], float] = random.random) -> None:
+                 retry_after: float = 2.0, settle: float = 0.0,
+                 rng: Callable[[], float] = random.random) -> None:
         self.store, self.name, self.ttl, self.jitter = store, name, ttl, jitter
-        self.retry_after = retry_after
+        self.retry_after, self.settle = retry_after, settle
+        self._settling: set[asyncio.Task[None]] = set()
         self._rng = rng
         self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._generation: dict[str, int] = {}
@@ -117,8 +122,19 @@ class Cache:
         full_keys = [self._key(k) for k in keys]
         for full_key in full_keys:
             self._generation[full_key] = self._generation.get(full_key, 0) + 1
+        await self._delete(full_keys)
+        if self.settle > 0:
+            task = asyncio.create_task(self._delete_later(full_keys))
+            self._settling.add(task)
+            task.add_done_callback(self._settling.discard)
+
+    async def _delete(self, full_keys: list[str]) -> None:
         try:
             await self.store.delete(*full_keys)
         except Unavailable as exc:
             self._pending_invalidations.update(full_keys)
             self._mark_down(exc)
+
+    async def _delete_later(self, full_keys: list[str]) -> None:
+        await asyncio.sleep(self.settle)
+        await self._delete(full_keys)

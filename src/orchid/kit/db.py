@@ -22,7 +22,7 @@ import asyncio
 import itertools
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -39,6 +39,7 @@ from orchid.kit.metrics import DB_NODE_SKIPPED, DB_SESSIONS
 T = TypeVar("T")
 log = structlog.get_logger("orchid.db")
 CONNECTION_ERRORS = (OperationalError, InterfaceError, OSError, TimeoutError)
+WRITE_OPTION = "orchid_write"
 
 
 class DatabaseDown(Unavailable):
@@ -54,12 +55,20 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves, below
             cursor = dbapi_conn.cursor()
             # WAL lets readers run beside the single writer; foreign keys are off by default.
             for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
                            "busy_timeout=30000"):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # SQLite ignores FOR UPDATE; a write transaction takes the write lock up front instead,
+            # so what it reads cannot change before it writes.
+            immediate = conn.get_execution_options().get(WRITE_OPTION)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
@@ -137,6 +146,7 @@ class Database:
         self._count(self.primary)
         try:
             async with self.primary.sessions() as session, session.begin():
+                await session.connection(execution_options={WRITE_OPTION: True})
                 yield session
         except CONNECTION_ERRORS as exc:
             if _is_connection_error(exc):
@@ -235,7 +245,7 @@ class Database:
                  "served": self.served[n.name]} for n in (self.primary, *self.replicas)]
 
 
-def _lagging(rows: list[Any], max_lag: float) -> tuple[bool, float | None]:
+def _lagging(rows: Sequence[Any], max_lag: float) -> tuple[bool, float | None]:
     """Decide from SHOW SLAVE STATUS whether a replica is too far behind to serve reads."""
     if not rows:
         return True, None  # not replicating at all: its data may be anything

@@ -95,8 +95,8 @@ class RedisStore:
 
     async def get(self, key: str) -> bytes | None:
         try:
-            value: bytes | None = await self.client.get(key)
-            return value
+            value = await self.client.get(key)
+            return value if value is None or isinstance(value, bytes) else value.encode()
         except (RedisError, OSError) as exc:
             raise StoreDown(str(exc)) from exc
 

@@ -148,3 +148,13 @@ async def test_invalidation_missed_while_down_is_replayed() -> None:
         return 2
 
     assert await cache.get_or_load("k", loader, adapter=INT) == 2
+
+
+async def test_invalidation_is_repeated_after_the_settle_time() -> None:
+    store = MemoryStore()
+    cache = Cache(store, name="t", settle=0.05)
+    await cache.invalidate("k")
+    # A reader on a lagging replica refills the key with the old value meanwhile.
+    await store.set("cache:t:k", b"1")
+    await asyncio.sleep(0.1)
+    assert await store.get("cache:t:k") is None

@@ -1,0 +1,5 @@
+"""`python -m orchid …` runs the CLI."""
+
+from orchid.cli import app
+
+app()

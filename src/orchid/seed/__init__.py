@@ -1,0 +1,1 @@
+"""Deterministic demo data for seeding a development or benchmark shop."""

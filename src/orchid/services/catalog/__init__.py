@@ -1,0 +1,1 @@
+"""Catalog service: brands, the category tree, products, variants and their prices."""

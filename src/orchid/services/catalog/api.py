@@ -1,0 +1,121 @@
+"""Catalog HTTP routes: public reads and staff writes, each a thin call into the service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from orchid.kit.errors import PROBLEM_JSON
+from orchid.services.accounts.deps import StaffUser
+from orchid.services.catalog.schemas import (
+    BrandCreate,
+    BrandRead,
+    CategoryCreate,
+    CategoryNode,
+    PriceChange,
+    ProductCreate,
+    ProductPage,
+    ProductQuery,
+    ProductRead,
+    ProductUpdate,
+    VariantRead,
+)
+from orchid.services.catalog.service import CatalogService
+
+router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
+
+
+def get_catalog(request: Request) -> CatalogService:
+    """Return the catalog as placed in this process (local or remote)."""
+    catalog: CatalogService = request.app.state.services.catalog
+    return catalog
+
+
+CatalogDep = Annotated[CatalogService, Depends(get_catalog)]
+
+
+def problems(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """Document error responses as problem+json, e.g. problems({404: "No such product"})."""
+    return {code: {"description": text, "content": {PROBLEM_JSON: {}}}
+            for code, text in described.items()}
+
+
+STAFF = {401: "Not logged in", 403: "Not staff"}
+INVALID = "The input did not validate"
+
+
+@router.get("/products", responses=problems({404: "Unknown category", 422: INVALID}))
+async def list_products(catalog: CatalogDep,
+                        query: Annotated[ProductQuery, Query()]) -> ProductPage:
+    """List published products: filter, sort and page with a cursor."""
+    return await catalog.list_products(query=query)
+
+
+@router.get("/products/{slug}", responses=problems({404: "No published product has this slug"}))
+async def get_product(catalog: CatalogDep, slug: str) -> ProductRead:
+    """Return a published product with its variants."""
+    return await catalog.get_product(slug=slug)
+
+
+@router.get("/categories")
+async def list_categories(catalog: CatalogDep) -> list[CategoryNode]:
+    """Return the category tree."""
+    return await catalog.list_categories()
+
+
+@router.get("/brands")
+async def list_brands(catalog: CatalogDep) -> list[BrandRead]:
+    """Return every brand."""
+    return await catalog.list_brands()
+
+
+@router.post("/products", status_code=status.HTTP_201_CREATED,
+             responses=problems(STAFF | {409: "Slug or SKU taken", 422: INVALID}))
+async def create_product(catalog: CatalogDep, _staff: StaffUser,
+                         data: ProductCreate) -> ProductRead:
+    """Create a product with its variants (staff)."""
+    return await catalog.create_product(data=data)
+
+
+@router.patch("/products/{slug}", responses=problems(
+    STAFF | {404: "No such product", 409: "Slug taken", 422: INVALID}))
+async def update_product(catalog: CatalogDep, _staff: StaffUser, slug: str,
+                         data: ProductUpdate) -> ProductRead:
+    """Change some fields of a product (staff)."""
+    return await catalog.update_product(slug=slug, data=data)
+
+
+@router.put("/variants/{sku}/price", responses=problems(
+    STAFF | {404: "No such SKU", 422: "Price above MRP, or the input did not validate"}))
+async def change_price(catalog: CatalogDep, _staff: StaffUser, sku: str,
+                       data: PriceChange) -> VariantRead:
+    """Set a variant's price and optionally its MRP (staff)."""
+    return await catalog.change_price(sku=sku, data=data)
+
+
+@router.post("/products/{slug}/publish", responses=problems(STAFF | {404: "No such product"}))
+async def publish_product(catalog: CatalogDep, _staff: StaffUser, slug: str) -> ProductRead:
+    """Show a product in the shop (staff)."""
+    return await catalog.set_published(slug=slug, published=True)
+
+
+@router.post("/products/{slug}/unpublish", responses=problems(STAFF | {404: "No such product"}))
+async def unpublish_product(catalog: CatalogDep, _staff: StaffUser, slug: str) -> ProductRead:
+    """Hide a product from the shop (staff)."""
+    return await catalog.set_published(slug=slug, published=False)
+
+
+@router.post("/brands", status_code=status.HTTP_201_CREATED,
+             responses=problems(STAFF | {409: "Slug taken", 422: INVALID}))
+async def create_brand(catalog: CatalogDep, _staff: StaffUser, data: BrandCreate) -> BrandRead:
+    """Create a brand (staff)."""
+    return await catalog.create_brand(data=data)
+
+
+@router.post("/categories", status_code=status.HTTP_201_CREATED,
+             responses=problems(STAFF | {409: "Slug taken", 422: "Unknown parent, or invalid"}))
+async def create_category(catalog: CatalogDep, _staff: StaffUser,
+                          data: CategoryCreate) -> CategoryNode:
+    """Create a category (staff)."""
+    return await catalog.create_category(data=data)
