@@ -89,7 +89,8 @@ class Settings(BaseSettings):
     def _no_placeholder_secrets(self) -> Settings:
         for name in ("secret_key", "internal_token"):
             value: SecretStr | None = getattr(self, name)
-            if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            plain = value.get_secret_value().strip().lower() if value is not None else None
+            if plain is not None and plain in PLACEHOLDER_SECRETS:
                 raise ValueError(f"ORCHID_{name.upper()} is a placeholder; set a real secret")
         return self
 
@@ -104,7 +105,8 @@ class Settings(BaseSettings):
 
     def warehouse_url(self) -> str:
         """Return the warehouse primary URL (embedded SQLite file when unset)."""
-        return self.warehouse_primary_url or f"sqlite+aiosqlite:///{self.data_dir / 'warehouse.db'}"
+        embedded = f"sqlite+aiosqlite:///{self.data_dir / 'warehouse.db'}"
+        return self.warehouse_primary_url or embedded
 
     def peer_url(self, service: str) -> str | None:
         """Return the base URL of the process that runs `service`, if configured."""

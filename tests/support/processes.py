@@ -33,7 +33,8 @@ class OrchidProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"orchid exited with {self.proc.returncode}; see {self._log.name}")
+                raise RuntimeError(
+                    f"orchid exited with {self.proc.returncode}; see {self._log.name}")
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
                     return self

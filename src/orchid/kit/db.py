@@ -30,7 +30,12 @@ from typing import Any, TypeVar
 import structlog
 from sqlalchemy import event, text
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from orchid.kit import consistency
 from orchid.kit.errors import Unavailable

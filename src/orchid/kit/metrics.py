@@ -13,7 +13,8 @@ DB_SESSIONS = Counter(
     "orchid_db_sessions_total", "Database sessions by the node that served them",
     ["database", "node", "role"])
 DB_NODE_SKIPPED = Counter(
-    "orchid_db_replica_skipped_total", "Reads that skipped a replica", ["database", "node", "reason"])
+    "orchid_db_replica_skipped_total", "Reads that skipped a replica",
+    ["database", "node", "reason"])
 CACHE_REQUESTS = Counter(
     "orchid_cache_requests_total", "Cache lookups by result (hit, miss, error, bypass)",
     ["cache", "result"])

@@ -100,7 +100,7 @@ class RequestContextMiddleware:
                      ms=round(elapsed * 1000, 2))
 
     async def _buffer(self, receive: Receive) -> tuple[Receive, bool]:
-        """Read a chunked body up to the limit; return a replaying receive and whether it overflowed."""
+        """Read a chunked body up to the limit; return a replaying receive and if it overflowed."""
         chunks: list[bytes] = []
         size = 0
         while True:
