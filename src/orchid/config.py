@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     otp_sends_per_phone: int = 3
     otp_sends_per_ip: int = 20
     otp_send_window_seconds: int = 900
+    sms_gateway_url: str | None = None
+    sms_api_key: SecretStr | None = None
 
     # HTTP.
     max_body_bytes: int = 1024 * 1024
@@ -87,7 +89,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
-        for name in ("secret_key", "internal_token"):
+        for name in ("secret_key", "internal_token", "sms_api_key"):
             value: SecretStr | None = getattr(self, name)
             plain = value.get_secret_value().strip().lower() if value is not None else None
             if plain is not None and plain in PLACEHOLDER_SECRETS:

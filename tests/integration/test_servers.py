@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.support.fixtures import main_db_pair, redis_server  # noqa: F401
 from tests.support.servers import MariaDB, MariaDBPair, Redis
 
 pytestmark = pytest.mark.integration

@@ -99,6 +99,12 @@ def error_from_problem(status: int, body: dict[str, Any]) -> OrchidError:
     return cls(detail, code=code, **data)
 
 
+def problems(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """Document a route's error responses as problem+json: problems({404: "No such product"})."""
+    return {code: {"description": text, "content": {PROBLEM_JSON: {}}}
+            for code, text in described.items()}
+
+
 def problem(status: int, title: str, *, detail: str | None = None, code: str | None = None,
             request: Request | None = None, headers: dict[str, str] | None = None,
             **extra: Any) -> JSONResponse:

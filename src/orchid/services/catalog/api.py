@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from orchid.kit.errors import PROBLEM_JSON
+from orchid.kit.errors import problems
 from orchid.services.accounts.deps import StaffUser
 from orchid.services.catalog.schemas import (
     BrandCreate,
@@ -33,12 +33,6 @@ def get_catalog(request: Request) -> CatalogService:
 
 
 CatalogDep = Annotated[CatalogService, Depends(get_catalog)]
-
-
-def problems(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    """Document error responses as problem+json, e.g. problems({404: "No such product"})."""
-    return {code: {"description": text, "content": {PROBLEM_JSON: {}}}
-            for code, text in described.items()}
 
 
 STAFF = {401: "Not logged in", 403: "Not staff"}

@@ -66,18 +66,18 @@ async def count_products(db: Database) -> int:
 async def upsert_brands(db: Database, brands: Iterable[tuple[str, str]]) -> dict[str, int]:
     """Insert (slug, name) brands that are missing; return slug → id for all of them."""
     async with db.write() as session:
-        existing = dict((await session.execute(select(Brand.slug, Brand.id))).tuples().all())
+        existing = {slug: id_ for slug, id_ in await session.execute(select(Brand.slug, Brand.id))}
         missing = [{"slug": slug, "name": name} for slug, name in brands if slug not in existing]
         if missing:
             await session.execute(insert(Brand), missing)
-        return dict((await session.execute(select(Brand.slug, Brand.id))).tuples().all())
+        return {slug: id_ for slug, id_ in await session.execute(select(Brand.slug, Brand.id))}
 
 
 async def upsert_categories(db: Database,
                             categories: Iterable[tuple[str, str, str | None]]) -> dict[str, int]:
     """Insert (slug, name, parent_slug) categories, parents first; return slug → id."""
     async with db.write() as session:
-        ids = dict((await session.execute(select(Category.slug, Category.id))).tuples().all())
+        ids = {slug: id_ for slug, id_ in await session.execute(select(Category.slug, Category.id))}
         for position, (slug, name, parent) in enumerate(categories):
             if slug in ids:
                 continue

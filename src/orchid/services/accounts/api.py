@@ -1,0 +1,164 @@
+"""Accounts HTTP routes: thin wrappers over `AccountsService`, mounted at /api/v1/accounts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from orchid.kit.errors import problems
+from orchid.services.accounts.deps import (
+    SESSION_COOKIE,
+    Accounts,
+    AdminUser,
+    ClientIp,
+    CurrentUser,
+    StaffUser,
+    session_token,
+)
+from orchid.services.accounts.schemas import (
+    AddressCreate,
+    AddressRead,
+    AddressUpdate,
+    CustomerAdminRead,
+    CustomerRead,
+    CustomerUpdate,
+    Login,
+    OtpSend,
+    OtpSent,
+    OtpVerify,
+    Registration,
+    RoleUpdate,
+    SessionRead,
+)
+from orchid.services.accounts.service import AccountsService
+
+router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+PublicId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+SIGNED_IN = {401: "No valid session", 422: "The input did not validate"}
+ADDRESS = problems(SIGNED_IN | {404: "No such address of yours"})
+STORE = {503: "Session store or SMS gateway unavailable"}
+
+
+def _signed_in(response: Response, accounts: AccountsService, session: SessionRead) -> SessionRead:
+    """Set the session cookie for browsers; API clients use the token in the body."""
+    cfg = accounts.config
+    response.set_cookie(SESSION_COOKIE, session.token, max_age=int(cfg.session_ttl_seconds),
+                        path="/", secure=cfg.cookie_secure, httponly=True, samesite="lax")
+    response.headers["Cache-Control"] = "no-store"  # the body carries a bearer token
+    return session
+
+
+@router.post("/register", status_code=201, responses=problems(
+    {409: "Email already registered", 422: "The input did not validate",
+     429: "Too many sign-ups"} | STORE))
+async def register(data: Registration, response: Response, accounts: Accounts,
+                   ip: ClientIp) -> SessionRead:
+    """Create an account with email and password, and sign in."""
+    return _signed_in(response, accounts, await accounts.register(data=data, client_ip=ip))
+
+
+@router.post("/login", responses=problems(
+    {401: "Wrong email or password", 429: "Too many attempts"} | STORE))
+async def login(data: Login, response: Response, accounts: Accounts, ip: ClientIp) -> SessionRead:
+    """Sign in with email and password."""
+    session = await accounts.login(email=data.email, password=data.password, client_ip=ip)
+    return _signed_in(response, accounts, session)
+
+
+@router.post("/logout", status_code=204)
+async def logout(request: Request, response: Response, accounts: Accounts) -> None:
+    """End the current session (always succeeds)."""
+    token = session_token(request)
+    if token:
+        await accounts.logout(token=token)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=accounts.config.cookie_secure,
+                           httponly=True, samesite="lax")
+
+
+@router.post("/otp/send", status_code=202, responses=problems(
+    {422: "Not an Indian mobile number", 429: "Too many codes requested"} | STORE))
+async def send_otp(data: OtpSend, accounts: Accounts, ip: ClientIp) -> OtpSent:
+    """Text a sign-in code to an Indian mobile number."""
+    return await accounts.send_otp(phone=data.phone, client_ip=ip)
+
+
+@router.post("/otp/verify", responses=problems(
+    {401: "Wrong or expired code", 429: "Too many wrong codes"} | STORE))
+async def verify_otp(data: OtpVerify, response: Response, accounts: Accounts) -> SessionRead:
+    """Sign in (signing up on first use) with the code that was texted."""
+    session = await accounts.verify_otp(phone=data.phone, code=data.code)
+    return _signed_in(response, accounts, session)
+
+
+@router.get("/me", responses=problems(SIGNED_IN))
+async def get_me(user: CurrentUser, accounts: Accounts) -> CustomerRead:
+    """Return the caller's profile."""
+    return await accounts.get_profile(customer_id=user.customer_id)
+
+
+@router.patch("/me", responses=problems(SIGNED_IN))
+async def update_me(data: CustomerUpdate, user: CurrentUser, accounts: Accounts) -> CustomerRead:
+    """Change the caller's profile."""
+    return await accounts.update_profile(customer_id=user.customer_id, data=data)
+
+
+@router.get("/me/addresses", responses=problems(SIGNED_IN))
+async def list_addresses(user: CurrentUser, accounts: Accounts) -> list[AddressRead]:
+    """List the caller's addresses, the default first (at most 20, so no paging)."""
+    return await accounts.list_addresses(customer_id=user.customer_id)
+
+
+@router.post("/me/addresses", status_code=201,
+             responses=problems(SIGNED_IN | {409: "Address limit reached"}))
+async def create_address(data: AddressCreate, user: CurrentUser,
+                         accounts: Accounts) -> AddressRead:
+    """Add an address."""
+    return await accounts.create_address(customer_id=user.customer_id, data=data)
+
+
+@router.get("/me/addresses/{address_id}", responses=ADDRESS)
+async def get_address(address_id: PublicId, user: CurrentUser, accounts: Accounts) -> AddressRead:
+    """Return one of the caller's addresses."""
+    return await accounts.get_address(customer_id=user.customer_id, address_id=address_id)
+
+
+@router.patch("/me/addresses/{address_id}", responses=ADDRESS)
+async def update_address(address_id: PublicId, data: AddressUpdate, user: CurrentUser,
+                         accounts: Accounts) -> AddressRead:
+    """Change some fields of one of the caller's addresses."""
+    return await accounts.update_address(customer_id=user.customer_id, address_id=address_id,
+                                         data=data)
+
+
+@router.delete("/me/addresses/{address_id}", status_code=204, responses=ADDRESS)
+async def delete_address(address_id: PublicId, user: CurrentUser, accounts: Accounts) -> None:
+    """Delete one of the caller's addresses."""
+    await accounts.delete_address(customer_id=user.customer_id, address_id=address_id)
+
+
+@router.post("/me/addresses/{address_id}/default", responses=ADDRESS)
+async def set_default_address(address_id: PublicId, user: CurrentUser,
+                              accounts: Accounts) -> AddressRead:
+    """Make one of the caller's addresses the default."""
+    return await accounts.set_default_address(customer_id=user.customer_id,
+                                              address_id=address_id)
+
+
+@router.get("/admin/customers/{customer_id}", responses=problems(
+    SIGNED_IN | {403: "Not staff", 404: "No such customer"}))
+async def admin_get_customer(customer_id: PublicId, _: StaffUser,
+                             accounts: Accounts) -> CustomerAdminRead:
+    """Look up a customer (staff)."""
+    return await accounts.get(customer_id=customer_id)
+
+
+@router.post("/admin/customers/{customer_id}/role", responses=problems(
+    SIGNED_IN | {403: "Not an admin, or your own role", 404: "No such customer"}))
+async def admin_set_role(customer_id: PublicId, data: RoleUpdate, user: AdminUser,
+                         accounts: Accounts) -> CustomerAdminRead:
+    """Change a customer's role (admins); their sessions end."""
+    return await accounts.set_role(customer_id=customer_id, role=data.role,
+                                   actor_id=user.customer_id)

@@ -1,0 +1,85 @@
+"""FastAPI dependencies: the accounts service, the caller's session, and role checks.
+
+    @router.get("/orders")
+    async def my_orders(user: CurrentUser) -> ...: ...      # 401 without a valid session
+
+    @router.post("/admin/products")
+    async def create(user: StaffUser) -> ...: ...            # 403 for customers
+
+Other services import `CurrentUser` / `StaffUser` from here; authentication goes through
+`AccountsService.authenticate`, which may run in another process.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Request
+
+from orchid.services.accounts.errors import AdminOnly, NotAuthenticated, StaffOnly
+from orchid.services.accounts.schemas import Principal
+from orchid.services.accounts.service import AccountsService
+
+__all__ = [
+    "SESSION_COOKIE", "Accounts", "AdminUser", "ClientIp", "CurrentUser", "Principal", "StaffUser",
+    "client_ip", "current_user", "get_accounts", "require_admin", "require_staff",
+    "session_token",
+]
+
+SESSION_COOKIE = "orchid_session"
+
+
+def get_accounts(request: Request) -> AccountsService:
+    """Return the accounts service of this process (local or a remote stand-in)."""
+    accounts: AccountsService = request.app.state.services.accounts
+    return accounts
+
+
+def session_token(request: Request) -> str | None:
+    """Return the session token: `Authorization: Bearer …` first, else the session cookie."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+def client_ip(request: Request) -> str:
+    """Return the client's address (forwarded headers are the edge's business)."""
+    return request.client.host if request.client else "unknown"
+
+
+Accounts = Annotated[AccountsService, Depends(get_accounts)]
+ClientIp = Annotated[str, Depends(client_ip)]
+
+
+async def current_user(request: Request, accounts: Accounts) -> Principal:
+    """Return the signed-in caller, or fail with 401."""
+    token = session_token(request)
+    principal = await accounts.authenticate(token=token) if token else None
+    if principal is None:
+        raise NotAuthenticated("Sign in to continue.")
+    # Every later log line of this request then says whose it was.
+    structlog.contextvars.bind_contextvars(customer_id=principal.customer_id)
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+async def require_staff(user: CurrentUser) -> Principal:
+    """Return the caller if they are staff or admin, else fail with 403."""
+    if not user.is_staff:
+        raise StaffOnly("This needs a staff account.")
+    return user
+
+
+async def require_admin(user: CurrentUser) -> Principal:
+    """Return the caller if they are an admin, else fail with 403."""
+    if user.role != "admin":
+        raise AdminOnly("This needs an admin account.")
+    return user
+
+
+StaffUser = Annotated[Principal, Depends(require_staff)]
+AdminUser = Annotated[Principal, Depends(require_admin)]

@@ -1,0 +1,203 @@
+"""Accounts request and response shapes; field rules come from `validation`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+)
+
+from orchid.services.accounts import models
+from orchid.services.accounts.validation import (
+    EMAIL_MAX,
+    NAME_MAX,
+    PASSWORD_MAX,
+    check_name,
+    check_password,
+    check_pincode,
+    clean_text,
+    normalise_email,
+    normalise_phone,
+    normalise_state,
+)
+
+Role = Literal["customer", "staff", "admin"]
+Email = Annotated[str, StringConstraints(max_length=EMAIL_MAX), AfterValidator(normalise_email)]
+Password = Annotated[str, StringConstraints(max_length=PASSWORD_MAX),
+                     AfterValidator(check_password)]
+Name = Annotated[str, StringConstraints(max_length=NAME_MAX), AfterValidator(check_name)]
+Phone = Annotated[str, StringConstraints(max_length=24), AfterValidator(normalise_phone)]
+Pincode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=6),
+                    AfterValidator(check_pincode)]
+State = Annotated[str, StringConstraints(max_length=models.STATE_LENGTH),
+                  AfterValidator(normalise_state)]
+Line = Annotated[str, StringConstraints(max_length=models.LINE_LENGTH),
+                 AfterValidator(partial(clean_text, max_length=models.LINE_LENGTH))]
+City = Annotated[str, StringConstraints(max_length=models.CITY_LENGTH),
+                 AfterValidator(partial(clean_text, max_length=models.CITY_LENGTH))]
+Landmark = Annotated[str, StringConstraints(max_length=models.NAME_LENGTH),
+                     AfterValidator(partial(clean_text, max_length=models.NAME_LENGTH))]
+OtpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+
+
+class _Input(BaseModel):
+    # Unknown fields are refused: a stray "role" in a registration must not pass silently.
+    model_config = ConfigDict(extra="forbid")
+
+
+class Principal(BaseModel):
+    """Who is calling: the customer's public id and role."""
+
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    role: Role
+
+    @property
+    def is_staff(self) -> bool:
+        """True for staff and admins."""
+        return self.role in ("staff", "admin")
+
+
+class Registration(_Input):
+    """Sign-up with email and password."""
+
+    email: Email
+    password: Password
+    name: Name
+
+
+class Login(_Input):
+    """Sign-in with email and password."""
+
+    email: Email
+    password: Annotated[str, StringConstraints(min_length=1, max_length=PASSWORD_MAX)]
+
+
+class OtpSend(_Input):
+    """Ask for a one-time code by SMS."""
+
+    phone: Phone
+
+
+class OtpVerify(_Input):
+    """Sign in with the code that was sent."""
+
+    phone: Phone
+    code: OtpCode
+
+
+class CustomerUpdate(_Input):
+    """Profile changes a customer may make."""
+
+    name: Name
+
+
+class RoleUpdate(_Input):
+    """An admin's change of a customer's role."""
+
+    role: Role
+
+
+class CustomerRead(BaseModel):
+    """A customer's profile as the customer sees it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    public_id: str
+    email: str | None
+    phone: str | None
+    name: str
+    role: Role
+
+
+class CustomerAdminRead(CustomerRead):
+    """A customer as staff see it."""
+
+    is_active: bool
+    created_at: datetime
+
+
+class SessionRecord(BaseModel):
+    """What the store keeps under `session:<sha256 of the token>` (never the token itself)."""
+
+    customer_id: str
+    role: Role
+    created_at: datetime
+    generation: int = 0  # sessions older than the customer's current generation are revoked
+
+
+class SessionRead(BaseModel):
+    """A new session: the token (also set as a cookie) and whose it is."""
+
+    token: str
+    customer: CustomerRead
+
+
+class OtpSent(BaseModel):
+    """Where the code went and how long it lives."""
+
+    phone: str
+    expires_in: int
+
+
+class AddressCreate(_Input):
+    """A new delivery address."""
+
+    name: Name
+    phone: Phone
+    line1: Line
+    line2: Line | None = None
+    landmark: Landmark | None = None
+    city: City
+    state: State
+    pincode: Pincode
+    is_default: StrictBool = False
+
+
+class AddressUpdate(_Input):
+    """Changes to an address; omitted fields stay. The default is changed by its own route."""
+
+    name: Name | None = None
+    phone: Phone | None = None
+    line1: Line | None = None
+    line2: Line | None = None
+    landmark: Landmark | None = None
+    city: City | None = None
+    state: State | None = None
+    pincode: Pincode | None = None
+
+    @field_validator("name", "phone", "line1", "city", "state", "pincode", mode="before")
+    @classmethod
+    def _required_not_null(cls, value: Any) -> Any:
+        # Omit a field to keep it; null would blank a column every address needs.
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
+
+
+class AddressRead(BaseModel):
+    """A delivery address."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    public_id: str
+    name: str
+    phone: str
+    line1: str
+    line2: str | None
+    landmark: str | None
+    city: str
+    state: str
+    pincode: str
+    is_default: bool
+    created_at: datetime
+    updated_at: datetime

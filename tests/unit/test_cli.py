@@ -1,0 +1,55 @@
+"""The CLI: migrate and seed an embedded data dir, deterministically."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from orchid.cli import app
+
+runner = CliRunner()
+
+
+def counts(data_dir: Path) -> tuple[int, int, int]:
+    with sqlite3.connect(data_dir / "main.db") as conn:
+        products = conn.execute("SELECT count(*) FROM products").fetchone()[0]
+        variants = conn.execute("SELECT count(*) FROM product_variants").fetchone()[0]
+        customers = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+    return products, variants, customers
+
+
+def first_names(data_dir: Path) -> list[str]:
+    with sqlite3.connect(data_dir / "main.db") as conn:
+        return [r[0] for r in conn.execute("SELECT name FROM products ORDER BY id LIMIT 20")]
+
+
+def test_upgrade_then_seed_then_seed_if_empty(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORCHID_DATA_DIR", str(tmp_path))
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["seed", "--products", "300", "--customers", "40", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    products, variants, customers = counts(tmp_path)
+    assert (products, customers) == (300, 40) and variants >= 300
+    assert (tmp_path / "secrets" / "orchid_secret_key").exists()
+    again = runner.invoke(app, ["seed", "--if-empty", "--products", "300"])
+    assert again.exit_code == 0 and counts(tmp_path)[0] == 300
+
+
+def test_same_seed_same_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = []
+    for run in ("a", "b"):
+        monkeypatch.setenv("ORCHID_DATA_DIR", str(tmp_path / run))
+        assert runner.invoke(app, ["db", "upgrade", "--database", "main"]).exit_code == 0
+        assert runner.invoke(app, ["seed", "--products", "50", "--customers", "0",
+                                   "--seed", "3"]).exit_code == 0
+        names.append(first_names(tmp_path / run))
+    assert names[0] == names[1] and len(names[0]) == 20
+
+
+def test_unknown_database_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORCHID_DATA_DIR", str(tmp_path))
+    assert runner.invoke(app, ["db", "upgrade", "--database", "nope"]).exit_code != 0
