@@ -33,7 +33,7 @@ servers:
 
 lint: install
 	$(BIN)/ruff check src tests
-	$(BIN)/mypy src
+	$(BIN)/mypy src tests
 
 test: install servers lint
 	$(BIN)/pytest

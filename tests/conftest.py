@@ -5,10 +5,12 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from orchid.app import create_app
 from orchid.config import Settings
@@ -28,9 +30,9 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return template
 
 
-def embedded_settings(data_dir: Path, **overrides: object) -> Settings:
+def embedded_settings(data_dir: Path, **overrides: Any) -> Settings:
     """Settings for an embedded app in `data_dir`."""
-    return Settings(data_dir=data_dir, secret_key=TEST_SECRET, log_json=False,  # type: ignore[arg-type]
+    return Settings(data_dir=data_dir, secret_key=SecretStr(TEST_SECRET), log_json=False,
                     **overrides)
 
 

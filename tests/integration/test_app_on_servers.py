@@ -10,6 +10,7 @@ import httpx
 import pytest
 import redis
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from orchid.app import create_app
 from orchid.config import Settings
@@ -28,7 +29,7 @@ def server_settings(main_db_pair: MariaDBPair, warehouse_db_pair: MariaDBPair,
         main_replica_urls=[r.url("orchid_main") for r in main_db_pair.replicas],
         warehouse_primary_url=warehouse_db_pair.primary.url("orchid_warehouse"),
         warehouse_replica_urls=[r.url("orchid_warehouse") for r in warehouse_db_pair.replicas],
-        redis_url=redis_server.url(), secret_key=TEST_SECRET,  # type: ignore[arg-type]
+        redis_url=redis_server.url(), secret_key=SecretStr(TEST_SECRET),
         log_json=False, replica_check_interval_seconds=0.2, redis_retry_seconds=0.5)
     upgrade(settings.main_url(), "main", settings.migrations_dir)
     upgrade(settings.warehouse_url(), "warehouse", settings.migrations_dir)

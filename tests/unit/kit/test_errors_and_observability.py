@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 from fastapi import FastAPI
 from pydantic import BaseModel
@@ -99,7 +101,7 @@ async def test_oversized_bodies_are_413() -> None:
         declared = await c.post("/items", content=b"x" * 2000,
                                 headers={"content-type": "application/json"})
 
-        async def chunks():  # type: ignore[no-untyped-def]
+        async def chunks() -> AsyncIterator[bytes]:
             for _ in range(5):
                 yield b"x" * 400
 
