@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from orchid.app import create_app
 from orchid.config import Settings
+from orchid.kit.db import Database
 from orchid.migrate import upgrade
 
 TEST_SECRET = "test-secret-key-for-orchid-unit-tests-only"
@@ -42,6 +43,14 @@ def data_dir(tmp_path: Path, migrated_template: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(migrated_template, target)
     return target
+
+
+@pytest.fixture
+async def db(data_dir: Path) -> AsyncIterator[Database]:
+    """The embedded main database, migrated through the real Alembic history."""
+    database = Database("main", f"sqlite+aiosqlite:///{data_dir / 'main.db'}")
+    yield database
+    await database.close()
 
 
 @pytest.fixture

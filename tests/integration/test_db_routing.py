@@ -1,4 +1,4 @@
-"""Replica routing on a real MariaDB primary + replica with GTID replication."""
+"""Replica routing on real MariaDB primary + replica pairs (GTID), for both databases."""
 
 from __future__ import annotations
 
@@ -14,15 +14,29 @@ from orchid.kit.db import Database
 from tests.support.servers import MariaDBPair
 
 
+@pytest.fixture(params=["main", "warehouse"])
+def database_name(request: pytest.FixtureRequest) -> str:
+    """Each test runs once against the main pair and once against the warehouse pair."""
+    name: str = request.param
+    return name
+
+
 @pytest.fixture
-async def db(main_db_pair: MariaDBPair) -> AsyncIterator[Database]:
-    primary, replica = main_db_pair.primary, main_db_pair.replicas[0]
-    database = Database("main", primary.url("orchid_main"), [replica.url("orchid_main")],
+def pair(request: pytest.FixtureRequest, database_name: str) -> MariaDBPair:
+    found: MariaDBPair = request.getfixturevalue(f"{database_name}_db_pair")
+    return found
+
+
+@pytest.fixture
+async def db(pair: MariaDBPair, database_name: str) -> AsyncIterator[Database]:
+    name = f"orchid_{database_name}"
+    primary, replica = pair.primary, pair.replicas[0]
+    database = Database(name, primary.url(name), [replica.url(name)],
                         max_lag=1, retry_after=0.5, check_interval=3600, ryw_window=5)
     async with database.write() as s:
         await s.execute(text("CREATE TABLE IF NOT EXISTS probe (id INT PRIMARY KEY, v TEXT)"))
         await s.execute(text("DELETE FROM probe"))
-    main_db_pair.wait_replicated()
+    pair.wait_replicated()
     await database.check_replicas()
     database.served.clear()
     consistency.begin(5)
@@ -47,8 +61,8 @@ async def test_reads_go_to_the_replica(db: Database) -> None:
 
 
 async def test_a_client_reads_its_own_writes_while_others_may_read_stale(
-        db: Database, main_db_pair: MariaDBPair) -> None:
-    main_db_pair.pause_replica()
+        db: Database, pair: MariaDBPair) -> None:
+    pair.pause_replica()
     try:
         fresh_client()
         async with db.write() as s:
@@ -58,8 +72,8 @@ async def test_a_client_reads_its_own_writes_while_others_may_read_stale(
         fresh_client()
         assert await db.read(values) == []  # another client: the replica has not applied it
     finally:
-        main_db_pair.resume_replica()
-        main_db_pair.wait_replicated()
+        pair.resume_replica()
+        pair.wait_replicated()
 
 
 async def test_the_window_is_bounded(db: Database) -> None:
@@ -71,8 +85,8 @@ async def test_the_window_is_bounded(db: Database) -> None:
 
 
 async def test_a_lagging_replica_is_skipped_until_it_catches_up(
-        db: Database, main_db_pair: MariaDBPair) -> None:
-    main_db_pair.pause_replica()
+        db: Database, pair: MariaDBPair) -> None:
+    pair.pause_replica()
     try:
         await db.check_replicas()
         assert db.replicas[0].lagging
@@ -83,8 +97,8 @@ async def test_a_lagging_replica_is_skipped_until_it_catches_up(
         assert await db.read(values) == ["fresh"]  # served by the primary
         assert db.served["replica-1"] == 0
     finally:
-        main_db_pair.resume_replica()
-        main_db_pair.wait_replicated()
+        pair.resume_replica()
+        pair.wait_replicated()
     await db.check_replicas()
     assert not db.replicas[0].lagging
     fresh_client()
@@ -93,8 +107,8 @@ async def test_a_lagging_replica_is_skipped_until_it_catches_up(
 
 
 async def test_a_replica_that_is_down_is_skipped_and_retried_later(
-        db: Database, main_db_pair: MariaDBPair) -> None:
-    replica = main_db_pair.replicas[0]
+        db: Database, pair: MariaDBPair) -> None:
+    replica = pair.replicas[0]
     await db.read(values)  # warm the replica's pool so the failure is a broken connection
     replica.kill()
     try:
@@ -106,7 +120,7 @@ async def test_a_replica_that_is_down_is_skipped_and_retried_later(
         assert db.served["primary"] == served_before + 1  # skipped without a new attempt
     finally:
         replica.start()
-        main_db_pair.wait_replicated()
+        pair.wait_replicated()
     time.sleep(0.6)  # past retry_after
     await db.check_replicas()
     assert db.replicas[0].usable(time.monotonic())

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from orchid.services.accounts.sms import DevSmsSender
+from tests.support.problems import assert_problem
 
 BASE = "/api/v1/accounts"
 PASSWORD = "kajal-and-kohl"
@@ -18,16 +19,6 @@ Headers = dict[str, str]
 HOME: dict[str, Any] = {"name": "Home", "phone": "98123 45678", "line1": "12 MG Road",
                         "city": "Bengaluru", "state": "Karnataka", "pincode": "560001"}
 
-
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> Any:
-    """Check `response` is a problem+json error with `status` (and `code`); return its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def invalid_fields(response: httpx.Response) -> set[str]:

@@ -6,8 +6,7 @@ import asyncio
 import hashlib
 import json
 import re
-import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, get_args
 
@@ -54,14 +53,6 @@ IP = "203.0.113.7"
 # Cheap argon2 parameters: the tests check behaviour, not the cost of a guess.
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
-
-@pytest.fixture
-async def db(tmp_path: Path, migrated_template: Path) -> AsyncIterator[Database]:
-    """The main database, migrated through the real Alembic history, in a temp folder."""
-    shutil.copy(migrated_template / "main.db", tmp_path / "main.db")
-    database = Database("main", f"sqlite+aiosqlite:///{tmp_path}/main.db")
-    yield database
-    await database.close()
 
 
 @pytest.fixture

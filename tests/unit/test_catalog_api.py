@@ -8,20 +8,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.support.problems import assert_problem
 from tests.unit.catalog_factories import BRANDS, CATEGORIES, product_create
 
 BASE = "/api/v1/catalog"
 Headers = dict[str, str]
 
-
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> None:
-    """Check that `response` is a problem+json error with `status` (and `code`)."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code, body
 
 
 def product_json(slug: str, **kwargs: Any) -> dict[str, Any]:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,15 +31,6 @@ from tests.unit.catalog_factories import (
     product_create,
     seed_taxonomy,
 )
-
-
-@pytest.fixture
-async def db(tmp_path: Path, migrated_template: Path) -> AsyncIterator[Database]:
-    """The main database, migrated, in a temp folder."""
-    shutil.copy(migrated_template / "main.db", tmp_path / "main.db")
-    database = Database("main", f"sqlite+aiosqlite:///{tmp_path}/main.db")
-    yield database
-    await database.close()
 
 
 @pytest.fixture
