@@ -57,3 +57,20 @@ async def test_a_subset_process_serves_only_its_routes(data_dir: Path) -> None:
             assert "ORCHID_PEER_ACCOUNTS_URL" in exc.detail
         else:
             raise AssertionError("an unplaced service must refuse calls")
+
+
+async def test_oversized_bodies_are_refused_before_parsing(api: httpx.AsyncClient,
+                                                           staff_headers: dict[str, str]) -> None:
+    huge = b'{"slug": "' + b"a" * (2 * 1024 * 1024) + b'"}'
+    for path in ("/api/v1/catalog/products", "/api/v1/accounts/register"):
+        response = await api.post(path, content=huge, headers={
+            **staff_headers, "content-type": "application/json"})
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_malformed_json_is_a_422_problem(api: httpx.AsyncClient) -> None:
+    response = await api.post("/api/v1/accounts/login", content=b"{not json",
+                              headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
