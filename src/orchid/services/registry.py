@@ -1,4 +1,10 @@
-"""The services Orchid knows, and how one process assembles them: local, remote or absent."""
+"""The services Orchid knows, and how one process assembles them: local, remote or absent.
+
+Services call each other through the `Services` directory they receive when built; an entry is
+the real service when it runs in this process, a `RemoteService` when a peer URL is configured,
+and an `Unplaced` stand-in otherwise. Peers are looked up at call time, so two services may
+depend on each other.
+"""
 
 from __future__ import annotations
 
@@ -18,22 +24,6 @@ from orchid.services.catalog import service as catalog_service
 from orchid.services.catalog.service import CatalogService
 
 
-@dataclass(frozen=True)
-class ServiceSpec:
-    """What the platform needs to place one service."""
-
-    interface: type
-    build: Callable[[Resources], Any]
-    router: APIRouter
-
-
-SPECS: dict[str, ServiceSpec] = {
-    "catalog": ServiceSpec(CatalogService, catalog_service.build, catalog_api.router),
-    "accounts": ServiceSpec(AccountsService, accounts_service.build, accounts_api.router),
-}
-
-
-@dataclass(frozen=True)
 class Services:
     """Every service as seen from this process; the calling code never knows where it runs."""
 
@@ -46,17 +36,35 @@ class Services:
                 if not isinstance(getattr(self, name), RemoteService | Unplaced)}
 
 
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What the platform needs to place one service."""
+
+    interface: type
+    build: Callable[[Resources, Services], Any]
+    router: APIRouter
+
+
+SPECS: dict[str, ServiceSpec] = {
+    "catalog": ServiceSpec(CatalogService, lambda r, _: catalog_service.build(r),
+                           catalog_api.router),
+    "accounts": ServiceSpec(AccountsService, lambda r, _: accounts_service.build(r),
+                            accounts_api.router),
+}
+
+
 def assemble(resources: Resources, placed: list[str]) -> Services:
     """Build local services for `placed` and remote stand-ins for the rest."""
     settings = resources.settings
     token = settings.internal_token.get_secret_value() if settings.internal_token else None
-    built: dict[str, Any] = {}
+    services = Services()
     for name, spec in SPECS.items():
         peer = settings.peer_url(name)
         if name in placed:
-            built[name] = spec.build(resources)
+            built = spec.build(resources, services)
         elif peer:
-            built[name] = RemoteService.of(spec.interface, name, peer, resources.http, token=token)
+            built = RemoteService.of(spec.interface, name, peer, resources.http, token=token)
         else:
-            built[name] = Unplaced(name)
-    return Services(**built)
+            built = Unplaced(name)
+        setattr(services, name, built)
+    return services
