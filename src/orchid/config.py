@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-SERVICE_NAMES = ("catalog", "accounts")
+SERVICE_NAMES = ("catalog", "accounts", "cart", "inventory", "payments", "orders")
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "password", "xxx", "todo"}
 
 
@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     services: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(SERVICE_NAMES))
     peer_catalog_url: str | None = None
     peer_accounts_url: str | None = None
+    peer_cart_url: str | None = None
+    peer_inventory_url: str | None = None
+    peer_payments_url: str | None = None
+    peer_orders_url: str | None = None
     peer_timeout_seconds: float = 5.0
     internal_token: SecretStr | None = None
 

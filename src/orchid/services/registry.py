@@ -19,9 +19,21 @@ from orchid.platform import Resources
 from orchid.services.accounts import api as accounts_api
 from orchid.services.accounts import service as accounts_service
 from orchid.services.accounts.service import AccountsService
+from orchid.services.cart import api as cart_api
+from orchid.services.cart import service as cart_service
+from orchid.services.cart.service import CartService
 from orchid.services.catalog import api as catalog_api
 from orchid.services.catalog import service as catalog_service
 from orchid.services.catalog.service import CatalogService
+from orchid.services.inventory import api as inventory_api
+from orchid.services.inventory import service as inventory_service
+from orchid.services.inventory.service import InventoryService
+from orchid.services.orders import api as orders_api
+from orchid.services.orders import service as orders_service
+from orchid.services.orders.service import OrdersService
+from orchid.services.payments import api as payments_api
+from orchid.services.payments import service as payments_service
+from orchid.services.payments.service import PaymentsService
 
 
 class Services:
@@ -29,6 +41,10 @@ class Services:
 
     catalog: CatalogService
     accounts: AccountsService
+    cart: CartService
+    inventory: InventoryService
+    payments: PaymentsService
+    orders: OrdersService
 
     def local(self) -> dict[str, Any]:
         """The services that run in this process, by name."""
@@ -50,6 +66,10 @@ SPECS: dict[str, ServiceSpec] = {
                            catalog_api.router),
     "accounts": ServiceSpec(AccountsService, lambda r, _: accounts_service.build(r),
                             accounts_api.router),
+    "cart": ServiceSpec(CartService, cart_service.build, cart_api.router),
+    "inventory": ServiceSpec(InventoryService, inventory_service.build, inventory_api.router),
+    "payments": ServiceSpec(PaymentsService, payments_service.build, payments_api.router),
+    "orders": ServiceSpec(OrdersService, orders_service.build, orders_api.router),
 }
 
 

@@ -1,0 +1,1 @@
+"""The inventory service (see docs/checkout.md)."""
