@@ -129,14 +129,14 @@ async def product_id_for_sku(session: AsyncSession, *, sku: str) -> int | None:
     return product_id
 
 
-async def get_variants(session: AsyncSession, *,
-                       skus: Sequence[str]) -> list[tuple[Variant, str, str, bool]]:
-    """Return each found variant with its product's slug, name and published flag."""
-    stmt = (select(Variant, Product.slug, Product.name, Product.published)
+async def get_variants(session: AsyncSession, *, skus: Sequence[str]) -> list[Any]:
+    """Return each found variant with its product's slug, name, published flag, category id
+    and images."""
+    stmt = (select(Variant, Product.slug, Product.name, Product.published, Product.category_id,
+                   Product.images)
             .join(Product, Product.id == Variant.product_id)
             .where(Variant.sku.in_(skus)).order_by(Variant.id))
-    return [(v, slug, name, published) for v, slug, name, published
-            in (await session.execute(stmt)).all()]
+    return list((await session.execute(stmt)).all())
 
 
 async def list_categories(session: AsyncSession) -> list[Category]:

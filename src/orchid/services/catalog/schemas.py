@@ -133,6 +133,8 @@ class VariantRead(VariantInfo):
 
     product_slug: str
     product_name: str
+    category_path: list[str] = []  # category slugs from the department down (GST rates, facets)
+    image: str | None = None
     published: bool
 
 

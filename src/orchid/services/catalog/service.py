@@ -124,9 +124,13 @@ class CatalogService:
         if not skus:
             return []
         rows = await self.db.read(lambda s: repository.get_variants(s, skus=skus))
+        tree = await self.list_categories()
+        paths = {path[-1].id: [node.slug for node in path] for path in _walk(tree)}
         return [VariantRead(**_variant_info(v).model_dump(), product_slug=slug,
-                            product_name=name, published=published)
-                for v, slug, name, published in rows]
+                            product_name=name, published=published,
+                            category_path=paths.get(category_id, []),
+                            image=images[0] if images else None)
+                for v, slug, name, published, category_id, images in rows]
 
     @exposed(idempotent=True)
     async def list_categories(self) -> list[CategoryNode]:
