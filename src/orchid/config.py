@@ -14,7 +14,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-SERVICE_NAMES = ("catalog", "accounts", "cart", "inventory", "payments", "orders")
+SERVICE_NAMES = ("catalog", "accounts", "cart", "inventory", "payments", "orders",
+                 "search")
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "password", "xxx", "todo"}
 
 
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
     warehouse_primary_url: str | None = None
     warehouse_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     redis_url: str | None = None
+    elasticsearch_url: str | None = None  # None → SQLite FTS5 in the main data dir
 
     # Replica routing.
     replica_max_lag_seconds: float = 2.0
@@ -56,6 +58,7 @@ class Settings(BaseSettings):
     peer_inventory_url: str | None = None
     peer_payments_url: str | None = None
     peer_orders_url: str | None = None
+    peer_search_url: str | None = None
     peer_timeout_seconds: float = 5.0
     internal_token: SecretStr | None = None
 

@@ -34,6 +34,9 @@ from orchid.services.orders.service import OrdersService
 from orchid.services.payments import api as payments_api
 from orchid.services.payments import service as payments_service
 from orchid.services.payments.service import PaymentsService
+from orchid.services.search import api as search_api
+from orchid.services.search import service as search_service
+from orchid.services.search.service import SearchService
 
 
 class Services:
@@ -45,6 +48,7 @@ class Services:
     inventory: InventoryService
     payments: PaymentsService
     orders: OrdersService
+    search: SearchService
 
     def local(self) -> dict[str, Any]:
         """The services that run in this process, by name."""
@@ -70,6 +74,7 @@ SPECS: dict[str, ServiceSpec] = {
     "inventory": ServiceSpec(InventoryService, inventory_service.build, inventory_api.router),
     "payments": ServiceSpec(PaymentsService, payments_service.build, payments_api.router),
     "orders": ServiceSpec(OrdersService, orders_service.build, orders_api.router),
+    "search": ServiceSpec(SearchService, search_service.build, search_api.router),
 }
 
 

@@ -1,0 +1,1 @@
+"""The search service: product index, suggestions and facets (Elasticsearch; SQLite FTS5 embedded)."""
