@@ -1,1 +1,1 @@
-"""The search service: product index, suggestions and facets (Elasticsearch; SQLite FTS5 embedded)."""
+"""The search service: product index, suggestions, facets (Elasticsearch; FTS5 embedded)."""
