@@ -76,9 +76,13 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
+    # A checkout waiting 50 s (InnoDB's default) for a row lock is worse than failing fast and
+    # retrying; UTC so NOW() agrees with the application's clock.
+    session_setup = "SET SESSION innodb_lock_wait_timeout = 5, time_zone = '+00:00'"
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
                                pool_recycle=1800, pool_pre_ping=True,
-                               connect_args={"connect_timeout": 2})
+                               connect_args={"connect_timeout": 2,
+                                             "init_command": session_setup})
 
 
 @dataclass

@@ -1,1 +1,1 @@
-"""The inventory service (see docs/checkout.md)."""
+"""Inventory service: warehouses, stock per SKU, checkout reservations and the stock audit trail."""
