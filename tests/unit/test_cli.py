@@ -35,6 +35,9 @@ def test_upgrade_then_seed_then_seed_if_empty(tmp_path: Path,
     products, variants, customers = counts(tmp_path)
     assert (products, customers) == (300, 40) and variants >= 300
     assert (tmp_path / "secrets" / "orchid_secret_key").exists()
+    with sqlite3.connect(tmp_path / "warehouse.db") as conn:
+        stocked = conn.execute("SELECT count(DISTINCT sku) FROM stock").fetchone()[0]
+    assert stocked == variants  # every seeded SKU has stock rows
     again = runner.invoke(app, ["seed", "--if-empty", "--products", "300"])
     assert again.exit_code == 0 and counts(tmp_path)[0] == 300
 
@@ -43,7 +46,7 @@ def test_same_seed_same_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     names = []
     for run in ("a", "b"):
         monkeypatch.setenv("ORCHID_DATA_DIR", str(tmp_path / run))
-        assert runner.invoke(app, ["db", "upgrade", "--database", "main"]).exit_code == 0
+        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
         assert runner.invoke(app, ["seed", "--products", "50", "--customers", "0",
                                    "--seed", "3"]).exit_code == 0
         names.append(first_names(tmp_path / run))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,6 +13,7 @@ from orchid.platform import Resources
 from orchid.seed import data
 from orchid.services.accounts import bulk as accounts_bulk
 from orchid.services.catalog import bulk as catalog_bulk
+from orchid.services.inventory import bulk as inventory_bulk
 
 console = Console(stderr=True)
 
@@ -27,17 +29,26 @@ def _published(index: int) -> bool:
 
 
 async def seed_catalog(resources: Resources, *, products: int, seed: int) -> int:
-    """Create brands, categories and `products` products; return how many were created."""
+    """Create brands, categories and `products` products with stock; return how many."""
     db = resources.main_db
+    skus: list[str] = []
+
+    def remember_skus(rows: Iterator[data.ProductRow]) -> Iterator[data.ProductRow]:
+        for row in rows:
+            skus.extend(variant.sku for variant in row.variants)
+            yield row
+
     brand_ids = await catalog_bulk.upsert_brands(db, ((b.slug, b.name) for b in data.brands()))
     category_ids = await catalog_bulk.upsert_categories(
         db, ((c.slug, c.name, c.parent_slug) for c in data.categories()))
     with _progress() as progress:
         task = progress.add_task("products", total=products)
-        return await catalog_bulk.insert_products(
-            db, data.generate_products(products, seed), brand_ids=brand_ids,
+        made = await catalog_bulk.insert_products(
+            db, remember_skus(data.generate_products(products, seed)), brand_ids=brand_ids,
             category_ids=category_ids, published=_published,
             on_batch=lambda n: progress.advance(task, n))
+    await inventory_bulk.seed_stock(resources.warehouse_db, skus, seed=seed)
+    return made
 
 
 async def seed_customers(resources: Resources, *, customers: int, seed: int) -> int:
