@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+
 from alembic import context
 
 from orchid.kit.orm import WarehouseBase
 from orchid.migrate import run_migrations
 
+importlib.import_module("orchid.services.inventory.models")  # registers the tables
 run_migrations(context, WarehouseBase.metadata)

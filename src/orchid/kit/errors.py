@@ -90,8 +90,7 @@ _BY_STATUS: dict[int, type[OrchidError]] = {
 def error_from_problem(status: int, body: dict[str, Any]) -> OrchidError:
     """Rebuild a domain error from a peer's problem+json body (remote service calls)."""
     cls = _BY_STATUS.get(status, OrchidError)
-    data = {k: v for k, v in body.items() if k not in {"type", "title", "status", "detail", "code",
-                                                       "instance", "request_id"}}
+    data = {k: v for k, v in body.items() if k not in RESERVED_MEMBERS}
     detail = body.get("detail")
     code = body.get("code")
     if cls is RateLimited:
@@ -105,10 +104,14 @@ def problems(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
             for code, text in described.items()}
 
 
+RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "code", "instance",
+                              "request_id"})
+
+
 def problem(status: int, title: str, *, detail: str | None = None, code: str | None = None,
             request: Request | None = None, headers: dict[str, str] | None = None,
-            **extra: Any) -> JSONResponse:
-    """Build an RFC 9457 problem response."""
+            extra: dict[str, Any] | None = None) -> JSONResponse:
+    """Build an RFC 9457 problem response; `extra` members never overwrite the standard ones."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
@@ -119,7 +122,8 @@ def problem(status: int, title: str, *, detail: str | None = None, code: str | N
         request_id = getattr(request.state, "request_id", None)
         if request_id:
             body["request_id"] = request_id
-    body.update(extra)
+    for key, value in (extra or {}).items():
+        body[key if key not in RESERVED_MEMBERS else f"data_{key}"] = value
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -138,13 +142,14 @@ async def _on_orchid_error(request: Request, exc: Exception) -> JSONResponse:
         return await _on_unexpected(request, exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     return problem(exc.status, exc.title, detail=exc.detail, code=exc.code, request=request,
-                   headers=headers, **exc.data)
+                   headers=headers, extra=exc.data)
 
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     return problem(422, "Invalid input", detail="The request did not validate.",
-                   code="validation_failed", request=request, errors=_field_errors(exc))
+                   code="validation_failed", request=request,
+                   extra={"errors": _field_errors(exc)})
 
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:

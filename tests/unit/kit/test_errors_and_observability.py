@@ -116,3 +116,16 @@ async def test_metrics_count_routes() -> None:
         await c.get("/conflict")
         text = (await c.get("/metrics")).text
     assert 'orchid_http_requests_total{method="GET",route="/conflict",status="409"}' in text
+
+
+async def test_error_data_cannot_clobber_standard_members() -> None:
+    app = make_app()
+
+    @app.get("/clash")
+    async def clash() -> None:
+        raise Conflict("busy", code="stock_busy", status="held", detail_hint="x")
+
+    async with client(app) as c:
+        r = await c.get("/clash")
+    assert r.status_code == 409
+    assert r.json()["status"] == 409 and r.json()["data_status"] == "held"
