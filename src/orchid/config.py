@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     cache_jitter: float = 0.1
     redis_retry_seconds: float = 2.0
     redis_timeout_seconds: float = 0.25
+    redis_max_connections: int = 200
 
     # Placement: which services this process runs; peers for the others.
     services: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(SERVICE_NAMES))

@@ -42,7 +42,8 @@ class Resources:
         if settings.embedded:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         store: KeyValueStore = (
-            RedisStore.from_url(settings.redis_url, timeout=settings.redis_timeout_seconds)
+            RedisStore.from_url(settings.redis_url, timeout=settings.redis_timeout_seconds,
+                                max_connections=settings.redis_max_connections)
             if settings.redis_url else MemoryStore())
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.peer_timeout_seconds, connect=1.0),

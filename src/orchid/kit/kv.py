@@ -88,10 +88,15 @@ class RedisStore:
         self.client = client
 
     @classmethod
-    def from_url(cls, url: str, *, timeout: float) -> RedisStore:
-        """Connect lazily to `url` with short socket timeouts."""
-        return cls(aioredis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                     health_check_interval=30))
+    def from_url(cls, url: str, *, timeout: float, max_connections: int = 200,
+                 pool_wait: float = 2.0) -> RedisStore:
+        """Connect lazily to `url` with short socket timeouts and a pool that queues bursts."""
+        # The default pool refuses the 101st concurrent call outright; a sale-day burst should
+        # wait briefly for a connection instead of answering 503.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=pool_wait, socket_timeout=timeout,
+            socket_connect_timeout=timeout, health_check_interval=30)
+        return cls(aioredis.Redis(connection_pool=pool))
 
     async def get(self, key: str) -> bytes | None:
         try:
@@ -133,3 +138,4 @@ class RedisStore:
 
     async def close(self) -> None:
         await self.client.aclose()
+        await self.client.connection_pool.disconnect()
