@@ -4,9 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the integration tests start as their own throwaway servers.
-TEST_PACKAGES := mariadb-server mariadb-client mariadb-backup redis-server
+TEST_PACKAGES := mariadb-server mariadb-client mariadb-backup redis-server \
+                 openjdk-17-jre-headless maven unzip
 
-.PHONY: run test install servers lint check clean
+.PHONY: run test install servers elasticsearch lint check clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,11 +32,15 @@ servers:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+# Elasticsearch's test distribution, from Maven Central, into .cache/elasticsearch/.
+elasticsearch: servers
+	scripts/fetch-elasticsearch.sh
+
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src tests
 
-test: install servers lint
+test: install servers elasticsearch lint
 	$(BIN)/pytest
 
 clean:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +16,7 @@ from orchid.kit.observability import RequestContextMiddleware, health_router
 from orchid.kit.placement import internal_router
 from orchid.platform import Resources
 from orchid.services.registry import SPECS, assemble
+from orchid.sweeper import run_sweeper
 
 
 def create_app(settings: Settings, *, resources: Resources | None = None) -> FastAPI:
@@ -24,9 +27,21 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await resources.start()
+        sweeper = None
+        if "orders" in settings.services and settings.sweep_interval_seconds > 0:
+            # Expired reservations and abandoned checkouts are cleaned where orders runs.
+            sweeper = asyncio.create_task(run_sweeper(services, settings.sweep_interval_seconds),
+                                          name="orchid-sweeper")
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+            search = services.local().get("search")
+            if search is not None:
+                await search.close()
             await resources.close()
 
     app = FastAPI(title="Orchid", version="0.1.0", lifespan=lifespan,

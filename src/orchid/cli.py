@@ -17,6 +17,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Staff and customer accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+search_app = typer.Typer(help="Search indexes.", no_args_is_help=True)
+app.add_typer(search_app, name="search")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -112,6 +114,40 @@ def user_create(
             await resources.close()
 
     asyncio.run(create())
+
+
+@search_app.command("reindex")
+def search_reindex() -> None:
+    """Rebuild the search indexes (Elasticsearch when configured, and the embedded one)."""
+    from orchid.services.search.tasks import reindex_search
+
+    asyncio.run(reindex_search(_settings()))
+
+
+@search_app.command("sync")
+def search_sync() -> None:
+    """Apply catalog and stock changes to the search indexes once."""
+    from orchid.services.search.tasks import sync_search
+
+    asyncio.run(sync_search(_settings()))
+
+
+@app.command()
+def sweep() -> None:
+    """Release expired reservations and cancel abandoned checkouts once."""
+    from orchid.app import create_app
+    from orchid.sweeper import sweep_once
+
+    settings = _settings(sweep_interval_seconds=0)
+    configure_logging(json=settings.log_json)
+
+    async def run() -> None:
+        application = create_app(settings)
+        async with application.router.lifespan_context(application):
+            report = await sweep_once(application.state.services)
+        typer.echo(str(report))
+
+    asyncio.run(run())
 
 
 def main() -> None:  # pragma: no cover

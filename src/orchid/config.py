@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = 300
     cache_jitter: float = 0.1
     redis_retry_seconds: float = 2.0
-    redis_timeout_seconds: float = 0.25
+    redis_timeout_seconds: float = 1.0
     redis_max_connections: int = 200
 
     # Placement: which services this process runs; peers for the others.
@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     otp_send_window_seconds: int = 900
     sms_gateway_url: str | None = None
     sms_api_key: SecretStr | None = None
+
+    # Background sweep of expired reservations and abandoned checkouts (0 disables).
+    sweep_interval_seconds: float = 30.0
 
     # HTTP.
     max_body_bytes: int = 1024 * 1024

@@ -64,8 +64,8 @@ async def sweep_once(services: Services, *, now: datetime | None = None) -> Swee
 async def run_sweeper(services: Services, interval: float) -> None:
     """Sweep every `interval` seconds until cancelled; a failed sweep is logged and retried."""
     while True:
+        await asyncio.sleep(interval)
         try:
             await sweep_once(services)
         except Exception:  # a dependency down now is likely up by the next round
             log.exception("sweep_failed")
-        await asyncio.sleep(interval)

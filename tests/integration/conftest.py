@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.es_fixtures import es_server
 from tests.support.fixtures import main_db_pair, redis_server, warehouse_db_pair
 
-__all__ = ["main_db_pair", "redis_server", "warehouse_db_pair"]
+__all__ = ["es_server", "main_db_pair", "redis_server", "warehouse_db_pair"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

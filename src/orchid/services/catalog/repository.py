@@ -95,6 +95,19 @@ async def get_product(session: AsyncSession, *, slug: str) -> Product | None:
     return product
 
 
+async def list_changed(session: AsyncSession, *, since: datetime, after_id: int,
+                       limit: int) -> list[Product]:
+    """Return up to `limit` products changed after the keyset (since, after_id), oldest first."""
+    stmt = (select(Product)
+            .where(or_(Product.updated_at > since,
+                       and_(Product.updated_at == since, Product.id > after_id)))
+            .order_by(Product.updated_at, Product.id).limit(limit)
+            .options(joinedload(Product.brand, innerjoin=True),
+                     joinedload(Product.category, innerjoin=True),
+                     selectinload(Product.variants)))
+    return list((await session.scalars(stmt)).all())
+
+
 async def lock_product(session: AsyncSession, *, slug: str | None = None,
                        product_id: int | None = None) -> Product | None:
     """Lock a product row and its variants for update, loading brand and category."""

@@ -192,6 +192,12 @@ class ProductRead(BaseModel):
     updated_at: datetime
 
 
+class ProductChange(ProductRead):
+    """A product as the search index pulls it: published or not, with its id."""
+
+    id: int
+
+
 class ProductSummary(BaseModel):
     """A product in a listing."""
 

@@ -37,6 +37,7 @@ from orchid.services.catalog.schemas import (
     CategoryNode,
     CategoryRef,
     PriceChange,
+    ProductChange,
     ProductCreate,
     ProductPage,
     ProductQuery,
@@ -53,6 +54,7 @@ CATEGORY_TREE = TypeAdapter(list[CategoryNode])
 BRAND_LIST = TypeAdapter(list[BrandRead])
 CATEGORIES_KEY, BRANDS_KEY = "categories", "brands"
 MAX_SKUS_PER_CALL = 200
+MAX_CHANGES_PER_CALL = 1000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SLUG = re.compile(SLUG_PATTERN)
 # The cursor's key: the sort value (datetimes as epoch microseconds) and the product id.
@@ -131,6 +133,19 @@ class CatalogService:
                             category_path=paths.get(category_id, []),
                             image=images[0] if images else None)
                 for v, slug, name, published, category_id, images in rows]
+
+    @exposed(idempotent=True)
+    async def list_changed(self, *, since: datetime, after_id: int,
+                           limit: int) -> list[ProductChange]:
+        """Return products (published or not) changed after (since, after_id), oldest first."""
+        if not 1 <= limit <= MAX_CHANGES_PER_CALL:
+            raise InvalidInput(f"limit must be 1..{MAX_CHANGES_PER_CALL}", code="invalid_limit")
+        if since.tzinfo is None:
+            raise InvalidInput("since must be timezone-aware", code="naive_datetime")
+        rows = await self.db.read(lambda s: repository.list_changed(
+            s, since=since, after_id=after_id, limit=limit))
+        tree = await self.list_categories()
+        return [ProductChange(id=p.id, **(await self._read(p, tree)).model_dump()) for p in rows]
 
     @exposed(idempotent=True)
     async def list_categories(self) -> list[CategoryNode]:
@@ -254,14 +269,16 @@ class CatalogService:
         return CategoryNode(id=category.id, slug=category.slug, name=category.name,
                             position=category.position)
 
-    async def _read(self, product: Product) -> ProductRead:
+    async def _read(self, product: Product,
+                    tree: list[CategoryNode] | None = None) -> ProductRead:
         """Build a product page from a product loaded with brand, category and variants."""
         best = cheapest(product.variants)
+        tree = tree if tree is not None else await self.list_categories()
         return ProductRead(
             slug=product.slug, name=product.name,
             brand=BrandRef(slug=product.brand.slug, name=product.brand.name),
             category=product.category.slug,
-            breadcrumb=breadcrumb(await self.list_categories(), product.category.slug),
+            breadcrumb=breadcrumb(tree, product.category.slug),
             description=product.description, attributes=product.attributes,
             images=product.images, published=product.published, rating=product.rating_x10 / 10,
             price_paise=product.price_paise, mrp_paise=best.mrp_paise, currency=best.currency,

@@ -2,22 +2,200 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import structlog
+
+from orchid.kit.errors import OrchidError
+from orchid.kit.placement import exposed
 from orchid.platform import Resources
+from orchid.services.catalog.schemas import CategoryNode
+from orchid.services.search.engine import Progress, SearchEngine
+from orchid.services.search.errors import UnknownCategory
+from orchid.services.search.es_engine import EsEngine
+from orchid.services.search.fallback import Fallback, Reader
+from orchid.services.search.fts5_engine import Fts5Engine
+from orchid.services.search.schemas import (
+    FacetValue,
+    ReindexReport,
+    SearchPage,
+    SearchQuery,
+    Suggestion,
+    SuggestPage,
+    SyncReport,
+)
+from orchid.services.search.sync import Indexer
+from orchid.services.search.text import words
 
 if TYPE_CHECKING:
     from orchid.services.registry import Services
 
+log = structlog.get_logger("orchid.search")
+LABELS_TTL = 60.0
+MAX_BRAND_SUGGESTIONS = 3
+
+
+@dataclass
+class Labels:
+    """Display names of brands and categories, by slug (facet labels, brand suggestions)."""
+
+    brands: dict[str, str] = field(default_factory=dict)
+    categories: dict[str, str] = field(default_factory=dict)
+    loaded_at: float = float("-inf")
+
 
 class SearchService:
-    """Placeholder until the search issue lands."""
+    """Product search, suggestions, facets and the indexes behind them."""
 
-    def __init__(self, *, services: Services) -> None:
-        self.services = services
+    def __init__(self, *, engines: list[SearchEngine], reader: Reader, indexer: Indexer,
+                 services: Services | None = None, auto_sync_seconds: float | None = 5.0) -> None:
+        self.engines, self.reader, self.indexer = engines, reader, indexer
+        self.services, self.auto_sync_seconds = services, auto_sync_seconds
+        self._labels = Labels()
+        self._sync_lock = asyncio.Lock()
+        self._synced_at = float("-inf")
+
+    @exposed(idempotent=True)
+    async def search(self, *, query: SearchQuery) -> SearchPage:
+        """Return one page of products matching `query`, with facets."""
+        await self._keep_fresh()
+        labels = await self._load_labels()
+        if query.category is not None and labels.categories \
+                and query.category not in labels.categories:
+            raise UnknownCategory(category=query.category)
+        page = await self.reader.search(query)
+        facets = page.facets
+        facets.brand = _labelled(facets.brand, labels.brands)
+        facets.category = _labelled(facets.category, labels.categories)
+        return page
+
+    @exposed(idempotent=True)
+    async def suggest(self, *, q: str, limit: int = 10) -> SuggestPage:
+        """Return brands, then product names, completing `q` (at most `limit`)."""
+        await self._keep_fresh()
+        typed = words(q)
+        labels = await self._load_labels()
+        brands = [Suggestion(text=name, kind="brand", slug=slug)
+                  for slug, name in sorted(labels.brands.items(), key=lambda b: b[1])
+                  if typed and _completes(typed, words(name))][:MAX_BRAND_SUGGESTIONS]
+        page = await self.reader.suggest(q=q, limit=limit)
+        page.items = (brands + page.items)[:limit]
+        return page
+
+    @exposed(idempotent=True)
+    async def sync_once(self) -> SyncReport:
+        """Apply catalog and stock changes to every engine; a failing engine catches up later."""
+        async with self._sync_lock:
+            return await self._sync()
+
+    async def _sync(self) -> SyncReport:
+        total = SyncReport(upserted=0, removed=0, stock_checked=0)
+        for engine in self.engines:
+            try:
+                report = await self.indexer.sync_once(engine)
+            except OrchidError as exc:
+                log.warning("search_sync_failed", engine=engine.name, error=str(exc))
+                continue
+            total = SyncReport(upserted=total.upserted + report.upserted,
+                               removed=total.removed + report.removed,
+                               stock_checked=total.stock_checked + report.stock_checked)
+        self._synced_at = time.monotonic()
+        return total
+
+    async def _keep_fresh(self) -> None:
+        # No scheduler runs syncs in one process, so reads trigger them: at most one every
+        # `auto_sync_seconds`, skipped while one runs; the very first one is waited for.
+        if self.auto_sync_seconds is None:
+            return
+        due = time.monotonic() - self._synced_at >= self.auto_sync_seconds
+        first = self._synced_at == float("-inf")
+        if due and (first or not self._sync_lock.locked()):
+            async with self._sync_lock:
+                if time.monotonic() - self._synced_at >= self.auto_sync_seconds:
+                    await self._sync()
+
+    @exposed(idempotent=True)
+    async def index_product(self, *, slug: str) -> None:
+        """Re-index one product now (removed from the index when unpublished or gone)."""
+        for engine in self.engines:
+            product_id = await engine.find_id(slug)
+            if product_id is None:
+                await self.indexer.sync_once(engine)  # new to the index: the feed has it
+            else:
+                await self.indexer.index_one(engine, slug=slug, product_id=product_id)
+
+    @exposed(idempotent=True)
+    async def remove_product(self, *, slug: str) -> None:
+        """Drop one product from every index."""
+        for engine in self.engines:
+            product_id = await engine.find_id(slug)
+            if product_id is not None:
+                await engine.delete([product_id])
+
+    @exposed()
+    async def reindex(self) -> list[ReindexReport]:
+        """Rebuild every engine's index from the catalog."""
+        return await self.rebuild()
+
+    async def rebuild(self, *, progress: Progress | None = None) -> list[ReindexReport]:
+        """Rebuild every engine's index, reporting documents loaded to `progress`."""
+        async with self._sync_lock:
+            reports = [await self.indexer.reindex(engine, progress=progress)
+                       for engine in self.engines]
+            self._synced_at = time.monotonic()
+            return reports
+
+    async def close(self) -> None:
+        """Release every engine's connections."""
+        for engine in self.engines:
+            await engine.close()
+
+    async def _load_labels(self) -> Labels:
+        if time.monotonic() - self._labels.loaded_at < LABELS_TTL or self.services is None:
+            return self._labels
+        try:
+            brands = await self.services.catalog.list_brands()
+            tree = await self.services.catalog.list_categories()
+        except OrchidError as exc:  # catalog unreachable: slugs stand in for names
+            log.warning("search_labels_unavailable", error=str(exc))
+            return self._labels
+        self._labels = Labels({b.slug: b.name for b in brands}, dict(_category_names(tree)),
+                              time.monotonic())
+        return self._labels
+
+
+def _category_names(nodes: list[CategoryNode]) -> list[tuple[str, str]]:
+    return [pair for n in nodes for pair in [(n.slug, n.name), *_category_names(n.children)]]
+
+
+def _labelled(values: list[FacetValue], names: dict[str, str]) -> list[FacetValue]:
+    return [FacetValue(value=v.value, label=names.get(v.value, v.value), count=v.count)
+            for v in values]
+
+
+def _completes(typed: list[str], name: list[str]) -> bool:
+    """True when each typed word starts a word of `name` (the last one may be unfinished)."""
+    return all(any(w == t or (i == len(typed) - 1 and w.startswith(t)) for w in name)
+               for i, t in enumerate(typed))
 
 
 def build(resources: Resources, services: Services) -> SearchService:
-    """Assemble the search service from the process's shared resources."""
-    del resources
-    return SearchService(services=services)
+    """Assemble search: FTS5 in the data dir, and Elasticsearch in front when configured."""
+    settings = resources.settings
+    fts5 = Fts5Engine(settings.data_dir / "search.db")
+    engines: list[SearchEngine] = [fts5]
+    reader: Reader = fts5
+    if settings.elasticsearch_url:
+        es = EsEngine(settings.elasticsearch_url)
+        engines, reader = [es, fts5], Fallback(es, fts5)
+
+    async def availability(skus: list[str]) -> dict[str, bool]:
+        return {a.sku: a.in_stock for a in await services.inventory.availability(skus=skus)}
+
+    indexer = Indexer(changes=lambda **kw: services.catalog.list_changed(**kw),
+                      availability=availability,
+                      product=lambda slug: services.catalog.get_product(slug=slug))
+    return SearchService(engines=engines, reader=reader, indexer=indexer, services=services)
