@@ -16,8 +16,8 @@ from orchid.app import create_app
 from orchid.config import Settings
 from orchid.kit.db import Database
 from orchid.migrate import upgrade
+from tests.support.stack import TEST_SECRET
 
-TEST_SECRET = "test-secret-key-for-orchid-unit-tests-only"
 STAFF_EMAIL, STAFF_PASSWORD = "staff@orchid.test", "staff-password-123"
 
 

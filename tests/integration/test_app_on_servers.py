@@ -10,31 +10,20 @@ import httpx
 import pytest
 import redis
 from fastapi import FastAPI
-from pydantic import SecretStr
 
 from orchid.app import create_app
 from orchid.config import Settings
-from orchid.migrate import upgrade
-from tests.conftest import STAFF_PASSWORD, TEST_SECRET
+from tests.conftest import STAFF_PASSWORD
 from tests.support.servers import MariaDBPair, Redis
+from tests.support.stack import settings_on_servers
 
 
 @pytest.fixture(scope="module")
 def server_settings(main_db_pair: MariaDBPair, warehouse_db_pair: MariaDBPair,
                     redis_server: Redis, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings pointing at the real servers, with both schemas migrated on the primaries."""
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("app"),
-        main_primary_url=main_db_pair.primary.url("orchid_main"),
-        main_replica_urls=[r.url("orchid_main") for r in main_db_pair.replicas],
-        warehouse_primary_url=warehouse_db_pair.primary.url("orchid_warehouse"),
-        warehouse_replica_urls=[r.url("orchid_warehouse") for r in warehouse_db_pair.replicas],
-        redis_url=redis_server.url(), secret_key=SecretStr(TEST_SECRET),
-        log_json=False, replica_check_interval_seconds=0.2, redis_retry_seconds=0.5)
-    upgrade(settings.main_url(), "main", settings.migrations_dir)
-    upgrade(settings.warehouse_url(), "warehouse", settings.migrations_dir)
-    main_db_pair.wait_replicated()
-    return settings
+    return settings_on_servers(main_db_pair, warehouse_db_pair, redis_server,
+                               tmp_path_factory.mktemp("app"), redis_retry_seconds=0.5)
 
 
 @pytest.fixture

@@ -16,21 +16,19 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi import FastAPI
-from pydantic import SecretStr
 from sqlalchemy.engine import Connection
 
 from orchid.app import create_app
 from orchid.config import Settings
 from orchid.kit.orm import MainBase, utcnow
-from orchid.migrate import upgrade
 from orchid.services.accounts.sms import DevSmsSender
 from orchid.services.orders.models import Order
 from orchid.services.orders.service import OrdersService
 from orchid.services.payments.schemas import CodMethod
 from orchid.services.registry import Services
 from orchid.sweeper import sweep_once
-from tests.conftest import TEST_SECRET
 from tests.support.servers import MariaDBPair, Redis
+from tests.support.stack import settings_on_servers
 from tests.unit.orders_factories import (
     COD,
     Crash,
@@ -54,19 +52,9 @@ HOME = {"name": "Ravi", "phone": "9812345678", "line1": "4 Park Street", "city":
 def server_settings(main_db_pair: MariaDBPair, warehouse_db_pair: MariaDBPair,
                     redis_server: Redis, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings on the real servers, both schemas migrated, pools wide enough for the race."""
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("checkout"),
-        main_primary_url=main_db_pair.primary.url("orchid_main"),
-        main_replica_urls=[r.url("orchid_main") for r in main_db_pair.replicas],
-        warehouse_primary_url=warehouse_db_pair.primary.url("orchid_warehouse"),
-        warehouse_replica_urls=[r.url("orchid_warehouse") for r in warehouse_db_pair.replicas],
-        redis_url=redis_server.url(), secret_key=SecretStr(TEST_SECRET), log_json=False,
-        db_pool_size=40, otp_sends_per_ip=10_000, replica_check_interval_seconds=0.2)
-    upgrade(settings.main_url(), "main", settings.migrations_dir)
-    upgrade(settings.warehouse_url(), "warehouse", settings.migrations_dir)
-    main_db_pair.wait_replicated()
-    warehouse_db_pair.wait_replicated()
-    return settings
+    return settings_on_servers(main_db_pair, warehouse_db_pair, redis_server,
+                               tmp_path_factory.mktemp("checkout"), db_pool_size=40,
+                               otp_sends_per_ip=10_000)
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD, TEST_SECRET
+from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
 from tests.support.processes import OrchidProcess
 from tests.support.servers import free_port
+from tests.support.stack import TEST_SECRET
 
 PRODUCT = {
     "slug": "kesar-glow-face-oil", "name": "Kesar Glow Face Oil", "brand": "kesar-co",

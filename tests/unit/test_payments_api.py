@@ -15,8 +15,8 @@ from orchid.services.payments.delivery import BackgroundDelivery
 from orchid.services.payments.sandbox import SandboxProvider, sandbox_webhook_secret
 from orchid.services.payments.schemas import CardMethod, IntentRead
 from orchid.services.payments.service import PaymentsService
-from tests.conftest import TEST_SECRET
 from tests.support.problems import assert_problem
+from tests.support.stack import TEST_SECRET
 
 BASE = "/api/v1/payments"
 CHALLENGE = "4000 0000 0000 3220"
