@@ -57,6 +57,8 @@ class Product(MainBase):
         Index("ix_products_published_created_at", "published", "created_at", "id"),
         Index("ix_products_published_price_paise", "published", "price_paise", "id"),
         Index("ix_products_published_name", "published", "name", "id"),
+        # Search pulls changes by (updated_at, id); without this it scans the table.
+        Index("ix_products_updated_at", "updated_at", "id"),
         CheckConstraint("price_paise > 0", name="price_positive"),
         CheckConstraint("rating_x10 >= 0 AND rating_x10 <= 50", name="rating_range"),
         TABLE_OPTIONS,
