@@ -8,29 +8,19 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from orchid.services.inventory.schemas import WarehouseCreate
 from orchid.services.registry import Services
 from tests.support.problems import assert_problem
-from tests.unit.catalog_factories import product_create, seed_taxonomy
+from tests.unit.cart_factories import KAJAL, KOHL, stock_kajal
+from tests.unit.catalog_factories import product_create
 
 BASE = "/api/v1/cart"
-KAJAL, KOHL = "KAJAL-1", "KAJAL-2"
 Headers = dict[str, str]
 
 
 @pytest.fixture
 async def seeded(app: FastAPI) -> Services:
     """The app's services with a kajal in two shades, twenty of each in stock."""
-    services: Services = app.state.services
-    await seed_taxonomy(services.catalog)
-    await services.catalog.create_product(data=product_create(
-        "kajal", prices=[(49900, 59900), (29900, 29900)]))
-    await services.inventory.create_warehouse(data=WarehouseCreate(
-        code="BLR-1", name="Bengaluru FC", city="Bengaluru", pincode="560001"))
-    for sku in (KAJAL, KOHL):
-        await services.inventory.restock(warehouse_code="BLR-1", sku=sku, quantity=20,
-                                         actor="cus_staff", note="PO-1")
-    return services
+    return await stock_kajal(app.state.services, quantity=20)
 
 
 def cart_cookie(response: httpx.Response) -> str | None:

@@ -16,27 +16,17 @@ from orchid.services.cart.schemas import MAX_LINES
 from orchid.services.cart.service import CART_TTL_SECONDS, CartService
 from orchid.services.cart.store import LockedCartStore
 from orchid.services.catalog.schemas import PriceChange
-from orchid.services.inventory.schemas import WarehouseCreate
 from orchid.services.registry import Services
-from tests.unit.catalog_factories import product_create, seed_taxonomy
+from tests.unit.cart_factories import KAJAL, KOHL, stock_kajal
+from tests.unit.catalog_factories import product_create
 
 CUSTOMER = "c:4m2xq7kzv3p5r6t8w9y2b3c4d5"
-KAJAL, KOHL = "KAJAL-1", "KAJAL-2"  # ₹499 (MRP ₹599) and ₹299 (MRP ₹299)
 
 
 @pytest.fixture
 async def services(app: FastAPI) -> Services:
     """The app's services with one kajal in two shades, five of each in stock."""
-    services: Services = app.state.services
-    await seed_taxonomy(services.catalog)
-    await services.catalog.create_product(data=product_create(
-        "kajal", prices=[(49900, 59900), (29900, 29900)]))
-    await services.inventory.create_warehouse(data=WarehouseCreate(
-        code="BLR-1", name="Bengaluru FC", city="Bengaluru", pincode="560001"))
-    for sku in (KAJAL, KOHL):
-        await services.inventory.restock(warehouse_code="BLR-1", sku=sku, quantity=5,
-                                         actor="cus_staff", note="PO-1")
-    return services
+    return await stock_kajal(app.state.services, quantity=5)
 
 
 def cart_service(services: Services, ttl: float = CART_TTL_SECONDS) -> CartService:
