@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from orchid.stack.servers import free_port
 from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
 from tests.support.processes import OrchidProcess
-from tests.support.servers import free_port
 from tests.support.stack import TEST_SECRET
 
 PRODUCT = {

@@ -21,33 +21,11 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.servers import ServerMissing, free_port
+from orchid.stack.servers import elasticsearch_command, es_home, free_port
 
-VERSION = os.environ.get("ELASTICSEARCH_VERSION", "8.19.21")
-ROOT = Path(__file__).resolve().parents[2]
-JAVA_HOMES = ("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/temurin-25-jdk-amd64")
-NOBODY = 65534
 START_TIMEOUT, STOP_TIMEOUT = 90.0, 30.0
 # Every node we start, so an interpreter that exits without stop() leaves no JVM behind.
 _live: dict[int, Elasticsearch] = {}
-MISSING = ("Elasticsearch not found: run `make test` (it fetches it from Maven Central) "
-           "or scripts/fetch-elasticsearch.sh")
-
-
-def es_home() -> Path:
-    """Return the unpacked distribution, or raise ServerMissing saying how to fetch it."""
-    home = Path(os.environ.get("ORCHID_ES_HOME", ROOT / ".cache" / "elasticsearch"
-                               / f"elasticsearch-{VERSION}"))
-    if not (home / "bin" / "elasticsearch").exists():
-        raise ServerMissing(MISSING)
-    return home
-
-
-def _java_home() -> str:
-    for candidate in (os.environ.get("ES_JAVA_HOME"), *JAVA_HOMES):
-        if candidate and Path(candidate, "bin", "java").exists():
-            return candidate
-    raise ServerMissing("no Java found for Elasticsearch: apt-get install openjdk-17-jre-headless")
 
 
 @dataclass
@@ -91,25 +69,9 @@ class Elasticsearch:
         """(Re)start on the same port and data folder."""
         if self.running():
             return
-        home = es_home()
-        config = self.base / "config"
-        if not config.exists():
-            shutil.copytree(home / "config", config)
-        for sub in ("data", "logs", "tmp"):
-            (self.base / sub).mkdir(parents=True, exist_ok=True)
-        argv = [str(home / "bin" / "elasticsearch"), "-p", str(self.base / "es.pid"),
-                "-E", f"http.port={self.port}", "-E", f"transport.port={free_port()}",
-                "-E", "network.host=127.0.0.1", "-E", "discovery.type=single-node",
-                "-E", "xpack.security.enabled=false", "-E", "cluster.name=orchid-test",
-                "-E", f"path.data={self.base / 'data'}", "-E", f"path.logs={self.base / 'logs'}",
-                "-E", "cluster.routing.allocation.disk.threshold_enabled=false"]
-        if os.geteuid() == 0:
-            _give_to_nobody(self.base)
-            argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                    *argv]
-        env = {**os.environ, "ES_JAVA_HOME": _java_home(), "ES_PATH_CONF": str(config),
-               "ES_TMPDIR": str(self.base / "tmp"),
-               "ES_JAVA_OPTS": f"-Xms256m -Xmx{self.heap}"}
+        argv, env = elasticsearch_command(self.base, port=self.port,
+                                          transport_port=free_port(), heap=self.heap,
+                                          cluster="orchid-test")
         with self.log.open("ab") as out:
             self._proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                           stderr=subprocess.STDOUT)
@@ -169,12 +131,6 @@ class Elasticsearch:
 def _stop_leftovers() -> None:
     for server in list(_live.values()):
         server.stop()
-
-
-def _give_to_nobody(base: Path) -> None:
-    base.chmod(0o755)
-    for path in (base, *base.rglob("*")):
-        os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
 
 
 def _alive(pid: int) -> bool:

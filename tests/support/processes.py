@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.servers import free_port
+from orchid.stack.servers import free_port
 
 
 class OrchidProcess:

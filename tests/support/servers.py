@@ -12,20 +12,26 @@ import itertools
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Which Debian package ships each binary, for the "how to install" message.
-_PACKAGES = {
-    "mariadbd": "mariadb-server",
-    "mariadb-install-db": "mariadb-server",
-    "mariadb": "mariadb-client",
-    "redis-server": "redis-server",
-}
+from orchid.stack.servers import (
+    app_user_sql,
+    change_master_sql,
+    free_port,
+    install_mariadb_datadir,
+    mariadb_socket,
+    mariadb_sql,
+    mariadbd_argv,
+    redis_argv,
+    redis_ping,
+    replica_status,
+    replication_user_sql,
+)
+
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 30.0
 REPL_USER = "repl"
@@ -38,30 +44,6 @@ _live: dict[int, subprocess.Popen[bytes]] = {}
 # a process-wide counter makes it unique across all of them.
 _server_ids = itertools.count(1)
 _template_dir: Path | None = None
-
-
-class ServerMissing(RuntimeError):
-    """A server binary is not installed; the message says how to install it."""
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _binary(name: str) -> str:
-    """Return the full path of a binary, or raise ServerMissing."""
-    # /usr/sbin is often not on a non-root PATH, and mariadbd lives there.
-    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
-    if path is None:
-        raise ServerMissing(
-            f"{name} not found: run `make test` (it apt-get installs mariadb-server "
-            f"mariadb-backup redis-server) or apt-get install {_PACKAGES.get(name, name)}"
-        )
-    return path
 
 
 def _spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -101,32 +83,12 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-# InnoDB sizing must match between mariadb-install-db and mariadbd, otherwise the
-# first start of every copy rewrites the redo log.
-_INNODB_FLAGS = ["--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M"]
-
-
 def _template() -> Path:
     """Return a freshly initialised datadir, created once per process and then copied."""
     global _template_dir
     if _template_dir is None:
-        install = _binary("mariadb-install-db")
         target = Path(tempfile.mkdtemp(prefix="orchid-mariadb-template-")) / "data"
-        argv = [
-            install,
-            "--no-defaults",
-            f"--datadir={target}",
-            "--skip-test-db",
-            "--skip-name-resolve",
-            # Root logs in through the unix socket as the OS user, no password.
-            "--auth-root-authentication-method=socket",
-            *_INNODB_FLAGS,
-        ]
-        if os.geteuid() == 0:
-            argv.append("--user=root")
-        done = subprocess.run(argv, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"mariadb-install-db failed:\n{done.stdout}\n{done.stderr}")
+        install_mariadb_datadir(target)
         _template_dir = target
     return _template_dir
 
@@ -162,11 +124,7 @@ class MariaDB:
     @property
     def socket_path(self) -> Path:
         """The unix socket; root logs in through it (root has no TCP account)."""
-        path = self.datadir.parent / "mysqld.sock"
-        # sun_path holds 108 bytes; deep pytest tmp dirs can exceed it.
-        if len(str(path)) > 100:
-            path = Path(tempfile.gettempdir()) / f"orchid-mysqld-{self.port}.sock"
-        return path
+        return mariadb_socket(self.datadir.parent, self.port)
 
     @property
     def error_log(self) -> Path:
@@ -207,10 +165,7 @@ class MariaDB:
 
     def slave_status(self) -> dict[str, str]:
         """SHOW SLAVE STATUS as a column -> value dict (empty if not a replica)."""
-        lines = self._client("SHOW SLAVE STATUS", None, column_names=True).splitlines()
-        if len(lines) < 2:
-            return {}
-        return dict(zip(lines[0].split("\t"), lines[1].split("\t"), strict=True))
+        return replica_status(self.socket_path)
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
         """Poll with `SELECT 1` until the server answers; fail with its error log."""
@@ -233,65 +188,15 @@ class MariaDB:
                 time.sleep(0.05)
 
     def _launch(self) -> None:
-        argv = [
-            _binary("mariadbd"),
-            "--no-defaults",  # never read /etc/mysql: it points at the machine's server
-            f"--datadir={self.datadir}",
-            f"--port={self.port}",
-            "--bind-address=127.0.0.1",
-            f"--socket={self.socket_path}",
-            f"--pid-file={self.datadir.parent / 'mysqld.pid'}",
-            f"--log-error={self.error_log}",
-            f"--server-id={self.server_id}",
-            "--log-bin=mysql-bin",
-            "--binlog-format=ROW",
-            "--gtid-strict-mode=1",
-            "--log-slave-updates=1",
-            "--skip-name-resolve",
-            *_INNODB_FLAGS,
-            "--character-set-server=utf8mb4",
-            "--collation-server=utf8mb4_unicode_ci",
-            # Durability is irrelevant for throw-away test data; speed is not.
-            "--innodb-flush-log-at-trx-commit=2",
-            "--sync-binlog=0",
-        ]
-        if self.read_only:
-            # Blocks the app's user; the replication SQL thread may still write.
-            argv.append("--read-only=1")
-        if os.geteuid() == 0:
-            argv.append("--user=root")  # mariadbd refuses to run as root otherwise
-        _binary("mariadb")  # fail early with the install hint, not at the first query
+        argv = mariadbd_argv(self.datadir.parent, port=self.port, server_id=self.server_id,
+                             read_only=self.read_only)
         self._proc = _spawn(argv, self.error_log)
         self.pid = self._proc.pid
 
-    def _client(
-        self,
-        statement: str,
-        database: str | None,
-        *,
-        column_names: bool,
-        timeout: float = 60,
-    ) -> str:
-        argv = [
-            _binary("mariadb"),
-            "--no-defaults",
-            "--user=root",
-            f"--socket={self.socket_path}",
-            "--batch",
-            "--connect-timeout=5",
-            "-e",
-            statement,
-        ]
-        if not column_names:
-            argv.insert(-2, "--skip-column-names")
-        if database is not None:
-            argv.append(database)
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"mariadb (port {self.port}) failed: {done.stderr.strip()}\nstatement: {statement}"
-            )
-        return done.stdout
+    def _client(self, statement: str, database: str | None, *, column_names: bool,
+                timeout: float = 60) -> str:
+        return mariadb_sql(self.socket_path, statement, database, column_names=column_names,
+                           timeout=timeout)
 
 
 class MariaDBPair:
@@ -322,27 +227,10 @@ class MariaDBPair:
         # primary's first binlog event, so everything created on the primary from
         # here on replicates. Creating anything on a replica directly would give
         # it GTIDs the primary lacks, which gtid_strict_mode rejects.
-        self.primary.sql(
-            f"CREATE USER '{REPL_USER}'@'127.0.0.1' IDENTIFIED BY '{REPL_PASSWORD}';"
-            f"GRANT REPLICATION SLAVE ON *.* TO '{REPL_USER}'@'127.0.0.1';"
-        )
+        self.primary.sql(replication_user_sql(REPL_USER, REPL_PASSWORD))
         for replica in self.replicas:
-            replica.sql(
-                "CHANGE MASTER TO MASTER_HOST='127.0.0.1', "
-                f"MASTER_PORT={self.primary.port}, MASTER_USER='{REPL_USER}', "
-                f"MASTER_PASSWORD='{REPL_PASSWORD}', MASTER_USE_GTID=slave_pos, "
-                "MASTER_CONNECT_RETRY=1; START SLAVE;"
-            )
-        statements = [
-            f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-            for name in databases
-        ]
-        for host in ("127.0.0.1", "localhost"):
-            user = f"'orchid'@'{host}'"
-            statements.append(f"CREATE USER {user} IDENTIFIED BY 'orchid'")
-            # REPLICATION CLIENT + SLAVE MONITOR let the app read replica lag.
-            statements.append(f"GRANT REPLICATION CLIENT, SLAVE MONITOR ON *.* TO {user}")
-            statements += [f"GRANT ALL ON `{name}`.* TO {user}" for name in databases]
+            replica.sql(change_master_sql(self.primary.port, REPL_USER, REPL_PASSWORD))
+        statements = app_user_sql(databases, "orchid")
         self.primary.sql(";".join(statements))
         self.wait_replicated()
 
@@ -416,15 +304,7 @@ class Redis:
         """(Re)start on the same port and folder (an append-only file is reloaded)."""
         if self.running():
             return
-        argv = [
-            _binary("redis-server"),
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--dir", str(self.dir),
-            "--save", "",  # no RDB snapshots: persistence only if appendonly
-            "--appendonly", "yes" if self.appendonly else "no",
-            "--daemonize", "no",  # we track the pid ourselves
-        ]  # fmt: skip
+        argv = redis_argv(self.dir, port=self.port, appendonly=self.appendonly)
         self._proc = _spawn(argv, self.dir / "redis.log")
         self.pid = self._proc.pid
         self._wait_ready()
@@ -437,14 +317,8 @@ class Redis:
                     f"redis-server on port {self.port} exited during startup:\n"
                     f"{_tail(self.dir / 'redis.log')}"
                 )
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                    s.sendall(b"PING\r\n")
-                    # While loading the AOF Redis answers -LOADING; keep polling.
-                    if s.recv(64).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
+            if redis_ping(self.port):
+                return
             if time.monotonic() > deadline:
                 self.kill()
                 raise RuntimeError(

@@ -93,3 +93,18 @@ def assemble(resources: Resources, placed: list[str]) -> Services:
             built = Unplaced(name)
         setattr(services, name, built)
     return services
+
+
+def public_path_prefixes() -> dict[str, str]:
+    """URL path prefix → the service that answers it, for routing at the edge.
+
+    Taken from the routers, so a new route is routed without editing the edge: the first three
+    path segments (`/api/v1/cart`), or four under `/api/v1/admin/…`.
+    """
+    prefixes: dict[str, str] = {}
+    for name, spec in SPECS.items():
+        for route in spec.router.routes:
+            segments = getattr(route, "path", "").strip("/").split("/")
+            depth = 4 if len(segments) > 3 and segments[2] == "admin" else 3
+            prefixes["/" + "/".join(segments[:depth])] = name
+    return prefixes
