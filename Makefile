@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages the integration tests start as their own throwaway servers.
+# Debian packages the tests and `orchid up` start as their own servers (never the system ones).
 TEST_PACKAGES := mariadb-server mariadb-client mariadb-backup redis-server \
-                 openjdk-17-jre-headless maven unzip
+                 openjdk-17-jre-headless maven unzip prometheus \
+                 nginx libnginx-mod-http-modsecurity modsecurity-crs chromium
 
 .PHONY: run test install servers elasticsearch lint check clean
 
@@ -22,6 +23,8 @@ run: install
 	$(BIN)/orchid seed --if-empty --products 2000 --customers 200
 	$(BIN)/orchid serve
 
+# The packages' own services (nginx on :80, prometheus on :9090) are kept from starting:
+# the stack and the tests run their own instances on 127.0.0.1.
 servers:
 	@missing=""; \
 	for pkg in $(TEST_PACKAGES); do \
@@ -29,7 +32,15 @@ servers:
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  policy=/usr/sbin/policy-rc.d; made=""; \
+	  if [ ! -e $$policy ]; then \
+	    printf '#!/bin/sh\nexit 101\n' | $(SUDO) tee $$policy >/dev/null; \
+	    $(SUDO) chmod +x $$policy; made=1; \
+	  fi; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends $$missing; status=$$?; \
+	  [ -z "$$made" ] || $(SUDO) rm -f $$policy; \
+	  exit $$status; \
 	fi
 
 # Elasticsearch's test distribution, from Maven Central, into .cache/elasticsearch/.

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 
 from orchid.config import SERVICE_NAMES, Settings, ensure_dev_secret, load_settings
 from orchid.kit.observability import configure_logging
+from orchid.stack import cli as stack_cli
 
 app = typer.Typer(help="Orchid e-commerce platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -19,6 +20,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 search_app = typer.Typer(help="Search indexes.", no_args_is_help=True)
 app.add_typer(search_app, name="search")
+app.command("up")(stack_cli.up)
+app.command("status")(stack_cli.status)
+app.command("down")(stack_cli.down)
 
 
 def _settings(**overrides: object) -> Settings:
@@ -48,12 +52,16 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     typer.echo(f"Orchid serving {', '.join(settings.services)} on http://{bind_host}:{bind_port} "
                f"(docs at /docs)")
+    # The client address comes from X-Forwarded-For only when the edge sent it; anyone else's
+    # header is ignored, so per-IP limits cannot be dodged by forging one.
+    proxy: dict[str, Any] = {"proxy_headers": bool(settings.trusted_proxies),
+                             "forwarded_allow_ips": ",".join(settings.trusted_proxies) or None}
     if workers > 1:
         uvicorn.run("orchid.asgi:app", host=bind_host, port=bind_port, workers=workers,
-                    access_log=False, log_level="warning")
+                    access_log=False, log_level="warning", **proxy)
     else:
         uvicorn.run(create_app(settings), host=bind_host, port=bind_port, access_log=False,
-                    log_level="warning")
+                    log_level="warning", **proxy)
 
 
 @db_app.command("upgrade")

@@ -80,10 +80,13 @@ class Settings(BaseSettings):
 
     # HTTP.
     max_body_bytes: int = 1024 * 1024
+    # Addresses of the edge: X-Forwarded-For is believed from these only (none when embedded).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_json: bool = True
     migrations_dir: Path = Path(__file__).resolve().parents[2] / "migrations"
 
-    @field_validator("main_replica_urls", "warehouse_replica_urls", "services", mode="before")
+    @field_validator("main_replica_urls", "warehouse_replica_urls", "services",
+                     "trusted_proxies", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

@@ -45,7 +45,7 @@ def session_token(request: Request) -> str | None:
 
 
 def client_ip(request: Request) -> str:
-    """Return the client's address (forwarded headers are the edge's business)."""
+    """Return the client's address (from X-Forwarded-For when the edge is a trusted proxy)."""
     return request.client.host if request.client else "unknown"
 
 

@@ -1,0 +1,251 @@
+"""What `orchid up` runs: the servers of the data layer, the app processes and the edge, in tiers.
+
+Everything lives under one state folder (default `.orchid/stack`): each server's files, the
+logs, the ports chosen on the first start (kept, because replicas remember their primary's
+port), generated passwords and keys, and `state.json` for `orchid status` and the bench.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from orchid.config import SERVICE_NAMES
+from orchid.stack.components import (
+    Component,
+    elasticsearch_ready,
+    http_ready,
+    mariadb_ready,
+    redis_ready,
+)
+from orchid.stack.servers import (
+    elasticsearch_command,
+    free_port,
+    mariadb_socket,
+    mariadbd_argv,
+    port_is_free,
+    prometheus_argv,
+    redis_argv,
+)
+
+TOPOLOGIES = ("all-in-one", "per-service")
+MAIN_REPLICAS, WAREHOUSE_REPLICAS = 3, 1  # the architecture's topology
+MAIN_DB, WAREHOUSE_DB = "orchid_main", "orchid_warehouse"
+REPL_USER = "repl"
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    """The choices of one `orchid up`."""
+
+    replicas: int = 2  # app processes: of the whole app (all-in-one) or of each service
+    topology: str = "all-in-one"
+    products: int = 2000  # seeded on the first start only
+    customers: int = 200
+    elasticsearch: bool = True
+    edge: bool = True
+    waf: bool = True  # ModSecurity + CRS at the edge
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> StackOptions:
+        return cls(**json.loads(text))
+
+
+@dataclass(frozen=True)
+class Database:
+    """One MariaDB member: its name in the stack, its folder, port and server id."""
+
+    name: str
+    folder: Path
+    port: int
+    server_id: int
+    primary: bool
+
+    @property
+    def socket(self) -> Path:
+        return mariadb_socket(self.folder, self.port)
+
+
+class Layout:
+    """Paths, ports and secrets under the state folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.logs = self.root / "logs"
+        self.state_file = self.root / "state.json"
+        self.supervisor_log = self.root / "logs" / "supervisor.log"
+        self.secrets = self.root / "secrets"
+        self.app_data = self.root / "app"  # the app processes' ORCHID_DATA_DIR
+        self._ports_file = self.root / "ports.json"
+        self._ports: dict[str, int] = (json.loads(self._ports_file.read_text())
+                                       if self._ports_file.exists() else {})
+
+    def port(self, name: str) -> int:
+        """The port of component `name`: the one it had before, or a new free one."""
+        if name not in self._ports:
+            taken = set(self._ports.values())
+            port = free_port()
+            while port in taken:
+                port = free_port()
+            self._ports[name] = port
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._ports_file.write_text(json.dumps(self._ports, indent=1, sort_keys=True))
+        return self._ports[name]
+
+    def busy_ports(self) -> list[str]:
+        """Components whose kept port is now taken by something else."""
+        return [f"{name}:{port}" for name, port in sorted(self._ports.items())
+                if not port_is_free(port)]
+
+    def secret(self, name: str, folder: Path | None = None) -> str:
+        """A generated secret kept in a 0600 file (created on first use)."""
+        path = (folder or self.secrets) / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def initialised_marker(self) -> Path:
+        return self.root / "initialised"
+
+    def databases(self) -> list[Database]:
+        """Main primary + 3 replicas, warehouse primary + 1 replica; server ids unique."""
+        members = [("main-primary", True)]
+        members += [(f"main-replica-{i}", False) for i in range(1, MAIN_REPLICAS + 1)]
+        members += [("warehouse-primary", True)]
+        members += [(f"warehouse-replica-{i}", False) for i in range(1, WAREHOUSE_REPLICAS + 1)]
+        return [Database(name, self.root / "mariadb" / name, self.port(name), server_id, primary)
+                for server_id, (name, primary) in enumerate(members, start=1)]
+
+    def db_url(self, db: Database, database: str) -> str:
+        password = self.secret("mariadb_app_password")
+        return (f"mysql+asyncmy://orchid:{password}@127.0.0.1:{db.port}/{database}"
+                "?charset=utf8mb4")
+
+
+def server_components(layout: Layout, options: StackOptions) -> list[Component]:
+    """The data tier: every MariaDB, Redis (append-only file) and Elasticsearch."""
+    components = []
+    for db in layout.databases():
+        argv = mariadbd_argv(db.folder, port=db.port, server_id=db.server_id,
+                             read_only=not db.primary,
+                             buffer_pool="256M" if db.primary else "128M", durable=True)
+        components.append(Component(db.name, "mariadb", db.port, argv, mariadb_ready(db.socket),
+                                    db.folder / "error.log", stop_timeout=60))
+    redis_dir = layout.root / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    port = layout.port("redis")
+    components.append(Component("redis", "redis", port,
+                                redis_argv(redis_dir, port=port, appendonly=True),
+                                redis_ready(port), layout.logs / "redis.log"))
+    if options.elasticsearch:
+        port = layout.port("elasticsearch")
+        folder = layout.root / "elasticsearch"
+        folder.mkdir(parents=True, exist_ok=True)
+        argv, env = elasticsearch_command(folder, port=port,
+                                          transport_port=layout.port("elasticsearch-transport"),
+                                          heap="512m", cluster="orchid-stack")
+        components.append(Component("elasticsearch", "elasticsearch", port, argv,
+                                    elasticsearch_ready(port), layout.logs / "elasticsearch.log",
+                                    env=env, server_pidfile=folder / "es.pid"))
+    return components
+
+
+def app_env(layout: Layout, options: StackOptions) -> dict[str, str]:
+    """The environment every Orchid process of the stack shares (CLI tasks included)."""
+    dbs = {db.name: db for db in layout.databases()}
+    main = [db for name, db in dbs.items() if name.startswith("main-replica")]
+    warehouse = [db for name, db in dbs.items() if name.startswith("warehouse-replica")]
+    app_secrets = layout.app_data / "secrets"
+    layout.secret("orchid_secret_key", app_secrets)
+    layout.secret("orchid_internal_token", app_secrets)
+    env = {
+        **os.environ,
+        "ORCHID_ENV": "stack",
+        "ORCHID_DATA_DIR": str(layout.app_data),
+        "ORCHID_MAIN_PRIMARY_URL": layout.db_url(dbs["main-primary"], MAIN_DB),
+        "ORCHID_MAIN_REPLICA_URLS": ",".join(layout.db_url(db, MAIN_DB) for db in main),
+        "ORCHID_WAREHOUSE_PRIMARY_URL": layout.db_url(dbs["warehouse-primary"], WAREHOUSE_DB),
+        "ORCHID_WAREHOUSE_REPLICA_URLS": ",".join(layout.db_url(db, WAREHOUSE_DB)
+                                                  for db in warehouse),
+        "ORCHID_REDIS_URL": f"redis://127.0.0.1:{layout.port('redis')}/0",
+        "ORCHID_LOG_JSON": "true",
+    }
+    if options.elasticsearch:
+        env["ORCHID_ELASTICSEARCH_URL"] = f"http://127.0.0.1:{layout.port('elasticsearch')}"
+    return env
+
+
+def app_groups(options: StackOptions) -> dict[str, list[str]]:
+    """Process group → the services each of its processes runs."""
+    if options.topology == "all-in-one":
+        return {"app": list(SERVICE_NAMES)}
+    return {name: [name] for name in SERVICE_NAMES}
+
+
+def app_components(layout: Layout, options: StackOptions) -> list[Component]:
+    """The app tier: `replicas` processes per group, each `orchid serve` on its own port."""
+    base = app_env(layout, options)
+    groups = app_groups(options)
+    if options.topology == "per-service":
+        for service in SERVICE_NAMES:
+            base[f"ORCHID_PEER_{service.upper()}_URL"] = peer_url(layout, options, service)
+    components = []
+    for group, services in groups.items():
+        for i in range(1, options.replicas + 1):
+            name = f"{group}-{i}"
+            port = layout.port(name)
+            env = {**base, "ORCHID_SERVICES": ",".join(services)}
+            if options.edge:
+                env["ORCHID_TRUSTED_PROXIES"] = "127.0.0.1"  # the edge's address
+            argv = [sys.executable, "-m", "orchid", "serve", "--host", "127.0.0.1",
+                    "--port", str(port)]
+            components.append(Component(name, "app", port, argv,
+                                        http_ready(f"http://127.0.0.1:{port}/healthz"),
+                                        layout.logs / f"{name}.log", env=env, stop_timeout=15))
+    return components
+
+
+def peer_url(layout: Layout, options: StackOptions, service: str) -> str:
+    """Where the other processes reach `service`: its one process, or the edge's balancer."""
+    if options.replicas == 1 or not options.edge:
+        return f"http://127.0.0.1:{layout.port(f'{service}-1')}"
+    return f"http://127.0.0.1:{layout.port('edge-internal')}"
+
+
+def upstreams(layout: Layout, options: StackOptions) -> dict[str, list[str]]:
+    """Process group → its processes' addresses, for the edge."""
+    return {group: [f"127.0.0.1:{layout.port(f'{group}-{i}')}"
+                    for i in range(1, options.replicas + 1)]
+            for group in app_groups(options)}
+
+
+def prometheus_component(layout: Layout, app_ports: list[int], supervisor_port: int) -> Component:
+    """Prometheus scraping every app process and the supervisor (which reports every server)."""
+    folder = layout.root / "prometheus"
+    folder.mkdir(parents=True, exist_ok=True)
+    port = layout.port("prometheus")
+    config = folder / "prometheus.yml"
+    jobs = {
+        "orchid-app": [f"127.0.0.1:{p}" for p in app_ports],
+        "orchid-stack": [f"127.0.0.1:{supervisor_port}"],
+        "prometheus": [f"127.0.0.1:{port}"],
+    }
+    # JSON is YAML; no YAML writer needed.
+    config.write_text(json.dumps({
+        "global": {"scrape_interval": "5s", "evaluation_interval": "15s"},
+        "scrape_configs": [{"job_name": job, "static_configs": [{"targets": targets}]}
+                           for job, targets in jobs.items()],
+    }, indent=1))
+    return Component("prometheus", "prometheus", port,
+                     prometheus_argv(folder, port=port, config=config),
+                     http_ready(f"http://127.0.0.1:{port}/-/ready"), layout.logs / "prometheus.log")

@@ -1,0 +1,104 @@
+"""state.json (what runs where) and what /proc says about a process tree."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+def write_state(path: Path, state: dict[str, Any]) -> None:
+    """Replace state.json atomically, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(state, indent=1))
+    temporary.replace(path)
+
+
+def read_state(path: Path) -> dict[str, Any] | None:
+    """The last state the supervisor wrote, or None when the stack never started here."""
+    try:
+        state: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return state
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may hold spaces and parentheses; fields start after the last ')'.
+    return text.rsplit(")", 1)[1].split()
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of a process (every thread's children)."""
+    found: list[int] = []
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in threads:
+        try:
+            found += [int(c) for c in Path(f"/proc/{pid}/task/{tid}/children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and all its descendants (nginx workers, Elasticsearch's JVM)."""
+    tree, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        tree.append(current)
+        pending += children(current)
+    return tree
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the process tree (0 for processes already gone)."""
+    ticks = 0
+    for member in process_tree(pid):
+        fields = _stat_fields(member)
+        if fields is not None:
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / CLOCK_TICKS
+
+
+def process_rss_bytes(pid: int) -> int:
+    """Resident memory of the process tree."""
+    pages = 0
+    for member in process_tree(pid):
+        fields = _stat_fields(member)
+        if fields is not None:
+            pages += int(fields[21])  # rss in pages
+    return pages * PAGE_SIZE
+
+
+def cmdline(pid: int) -> str:
+    """The process's command line, '' when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
+            errors="replace")
+    except OSError:
+        return ""
+
+
+def is_ours(pid: int, component: dict[str, Any], root: Path) -> bool:
+    """Is `pid` still the process state.json recorded for `component` (pids get reused)?"""
+    if not _alive(pid):
+        return False
+    line = cmdline(pid)
+    return str(root) in line or f"{component.get('port')}" in line
+
+
+def _alive(pid: int) -> bool:
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] != "Z"

@@ -1,0 +1,337 @@
+"""The stack's supervisor: starts the tiers in order, restarts what crashes, stops all on SIGTERM.
+
+Runs detached (`orchid up` spawns it); it is the parent of every process of the stack, so it
+learns of a crash at once and is the one that stops them. Progress and pids go to state.json.
+Tiers start in order and stop in reverse: data servers → one-off setup (replication, schema,
+seed, search index) → app processes → edge and Prometheus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from prometheus_client import start_http_server
+from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from orchid.stack.components import Component, pid_alive
+from orchid.stack.plan import (
+    MAIN_DB,
+    REPL_USER,
+    WAREHOUSE_DB,
+    Layout,
+    StackOptions,
+    app_components,
+    app_env,
+    prometheus_component,
+    server_components,
+)
+from orchid.stack.servers import (
+    app_user_sql,
+    change_master_sql,
+    mariadb_sql,
+    replica_status,
+    replication_user_sql,
+)
+from orchid.stack.state import process_cpu_seconds, process_rss_bytes, write_state
+
+READY_TIMEOUT = 180.0  # Elasticsearch on two busy cores can take a minute
+POLL_SECONDS = 0.5
+MAX_BACKOFF = 30.0
+
+
+class Stopping(Exception):
+    """SIGTERM arrived while starting up."""
+
+
+class Supervisor:
+    """Owns every process of one stack."""
+
+    def __init__(self, layout: Layout, options: StackOptions) -> None:
+        self.layout, self.options = layout, options
+        self.tiers: list[list[Component]] = []
+        self.phase = "starting"
+        self.error: str | None = None
+        self.stopping = False
+        self.started = time.monotonic()
+        self.startup_seconds: float | None = None
+        self.base_url: str | None = None
+        self.metrics_port = layout.port("supervisor-metrics")
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Start, supervise until SIGTERM, stop. Returns the process exit code."""
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        code = 0
+        try:
+            busy = self.layout.busy_ports()
+            if busy:
+                raise RuntimeError(f"ports kept from an earlier start are taken: "
+                                   f"{', '.join(busy)}")
+            REGISTRY.register(StackCollector(self))
+            start_http_server(self.metrics_port, addr="127.0.0.1")
+            self._start()
+            self.phase = "ready"
+            self.startup_seconds = time.monotonic() - self.started
+            self._log(f"ready in {self.startup_seconds:.1f} s at {self.base_url}")
+            self._save()
+            self._watch()
+        except Stopping:
+            pass
+        except Exception as error:  # any failure: report it, then stop what started
+            code = 1
+            self.phase, self.error = "failed", f"{type(error).__name__}: {error}"
+            self._log(f"failed: {self.error}")
+            self._save()
+        finally:
+            self._stop_all()
+        return code
+
+    def _start(self) -> None:
+        layout, options = self.layout, self.options
+        first_start = not layout.initialised_marker.exists()
+        if first_start:
+            self._install_datadirs()
+        self._start_tier(server_components(layout, options))
+        env = app_env(layout, options)
+        if first_start:
+            self._wire_replication()
+        self._task("migrate", [sys.executable, "-m", "orchid", "db", "upgrade"], env)
+        self._task("seed", [sys.executable, "-m", "orchid", "seed", "--if-empty",
+                            "--products", str(options.products),
+                            "--customers", str(options.customers)], env)
+        if options.elasticsearch:
+            command = "reindex" if first_start else "sync"
+            self._task(f"search {command}", [sys.executable, "-m", "orchid", "search", command],
+                       env)
+        layout.initialised_marker.write_text(datetime.now(UTC).isoformat())
+        apps = app_components(layout, options)
+        self._start_tier(apps)
+        front: list[Component] = []
+        edge = self._edge_component() if options.edge else None
+        if edge is not None:
+            front.append(edge)
+            self.base_url = f"http://127.0.0.1:{edge.port}"
+        else:
+            if options.topology == "per-service":
+                raise RuntimeError("the per-service topology needs the edge to route requests")
+            self.base_url = f"http://127.0.0.1:{apps[0].port}"
+        front.append(prometheus_component(layout, [a.port for a in apps], self.metrics_port))
+        self._start_tier(front)
+
+    def _edge_component(self) -> Component | None:
+        from orchid.stack.edge import edge_component
+
+        return edge_component(self.layout, self.options)
+
+    def _start_tier(self, tier: list[Component]) -> None:
+        """Spawn a tier's processes together, then wait until every one is ready."""
+        self.tiers.append(tier)
+        for component in tier:
+            self._log(f"starting {component.name} on port {component.port}")
+            component.spawn()
+        self._save()
+        deadline = time.monotonic() + READY_TIMEOUT
+        waiting = list(tier)
+        while waiting:
+            self._check_stopping()
+            for component in list(waiting):
+                if not component.alive():
+                    raise RuntimeError(f"{component.name} exited while starting; its log "
+                                       f"({component.log}) ends:\n{component.tail()}")
+                if component.ready():
+                    waiting.remove(component)
+            if waiting and time.monotonic() > deadline:
+                names = ", ".join(c.name for c in waiting)
+                raise RuntimeError(f"not ready after {READY_TIMEOUT:.0f} s: {names}")
+            if waiting:
+                time.sleep(0.2)
+
+    def _install_datadirs(self) -> None:
+        """mariadb-install-db once, copied into every member (all start from the same state)."""
+        from orchid.stack.servers import install_mariadb_datadir
+
+        template = self.layout.root / "mariadb" / ".template"
+        if not template.exists():
+            self._log("initialising MariaDB datadirs")
+            install_mariadb_datadir(template)
+        for db in self.layout.databases():
+            data = db.folder / "data"
+            if not data.exists():
+                shutil.copytree(template, data, symlinks=True)
+
+    def _wire_replication(self) -> None:
+        """Replication users and GTID wiring, then the app's databases and user on the primaries.
+
+        Order matters: replicas start from the primary's first binlog event, so everything
+        created on the primary from here on replicates to them.
+        """
+        layout = self.layout
+        repl_password = layout.secret("mariadb_repl_password")
+        app_password = layout.secret("mariadb_app_password")
+        dbs = layout.databases()
+        for prefix, database in (("main", MAIN_DB), ("warehouse", WAREHOUSE_DB)):
+            members = [db for db in dbs if db.name.startswith(f"{prefix}-")]
+            primary = next(db for db in members if db.primary)
+            mariadb_sql(primary.socket, replication_user_sql(REPL_USER, repl_password))
+            for replica in (db for db in members if not db.primary):
+                mariadb_sql(replica.socket,
+                            change_master_sql(primary.port, REPL_USER, repl_password))
+            mariadb_sql(primary.socket, ";".join(app_user_sql([database], app_password)))
+        self._log("replication wired")
+
+    def _task(self, what: str, argv: list[str], env: dict[str, str]) -> None:
+        """Run a one-off CLI task of the app (migrate, seed, index) with the stack's settings."""
+        self._check_stopping()
+        began = time.monotonic()
+        log = self.layout.logs / "tasks.log"
+        with log.open("ab") as out:
+            done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                  stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            raise RuntimeError(f"{what} failed (exit {done.returncode}); see {log}")
+        self._log(f"{what} done in {time.monotonic() - began:.1f} s")
+
+    # --- supervision -----------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        """Restart any process that exits, with a growing back-off, until SIGTERM."""
+        while not self.stopping:
+            changed = False
+            now = time.monotonic()
+            for component in self.components():
+                if component.alive():
+                    # A process that stayed up a minute has recovered: reset its back-off.
+                    if now - component.started_at > 60:
+                        component.next_restart_at = 0.0
+                    continue
+                if component.next_restart_at == 0.0:
+                    code = component.proc.returncode if component.proc else None
+                    backoff = min(2.0 ** min(component.restarts, 5), MAX_BACKOFF)
+                    component.next_restart_at = now + backoff
+                    self._log(f"{component.name} exited ({code}); restarting in {backoff:.0f} s")
+                elif now >= component.next_restart_at:
+                    component.restarts += 1
+                    component.spawn()
+                    component.next_restart_at = 0.0
+                    self._log(f"restarted {component.name} (restart {component.restarts})")
+                    changed = True
+            if changed:
+                self._save()
+            time.sleep(POLL_SECONDS)
+
+    def _stop_all(self) -> None:
+        """Stop tiers in reverse order; within a tier, signal all then wait for all."""
+        self.phase = "stopping"
+        self._save()
+        for tier in reversed(self.tiers):
+            for component in tier:
+                component.signal_stop()
+            for component in tier:
+                component.reap()
+        leftovers = [c.name for c in self.components()
+                     if c.pid is not None and pid_alive(c.pid)]
+        self.phase = "stopped"
+        self._log(f"stopped{'; still alive: ' + ', '.join(leftovers) if leftovers else ''}")
+        self._save()
+
+    def components(self) -> Iterator[Component]:
+        for tier in self.tiers:
+            yield from tier
+
+    # --- state -----------------------------------------------------------------------------
+
+    def _on_signal(self, signum: int, _: FrameType | None) -> None:
+        self.stopping = True
+
+    def _check_stopping(self) -> None:
+        if self.stopping:
+            raise Stopping
+
+    def _save(self) -> None:
+        rows = [{"name": "supervisor", "kind": "supervisor", "port": self.metrics_port,
+                 "pid": os.getpid(), "restarts": 0, "log": str(self.layout.supervisor_log)}]
+        for component in self.components():
+            pid = component.server_pid() or component.pid
+            rows.append({"name": component.name, "kind": component.kind,
+                         "port": component.port, "pid": pid, "restarts": component.restarts,
+                         "log": str(component.log)})
+        write_state(self.layout.state_file, {
+            "version": 1, "phase": self.phase, "error": self.error,
+            "supervisor_pid": os.getpid(), "topology": self.options.topology,
+            "workers": self.options.replicas, "options": json.loads(self.options.to_json()),
+            "base_url": self.base_url, "startup_seconds": self.startup_seconds,
+            "updated_at": datetime.now(UTC).isoformat(), "components": rows,
+        })
+
+    def _log(self, message: str) -> None:
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        print(f"{stamp} {message}", flush=True)
+
+
+class StackCollector(Collector):
+    """Per-process CPU, memory, restarts and replica lag of every component, for Prometheus."""
+
+    def __init__(self, supervisor: Supervisor) -> None:
+        self.supervisor = supervisor
+
+    def collect(self) -> Iterable[GaugeMetricFamily | CounterMetricFamily]:
+        up = GaugeMetricFamily("orchid_stack_up", "1 while the process runs", labels=["name"])
+        cpu = CounterMetricFamily("orchid_stack_cpu_seconds", "CPU time of the process tree",
+                                  labels=["name", "kind"])
+        rss = GaugeMetricFamily("orchid_stack_rss_bytes", "Resident memory", labels=["name"])
+        restarts = CounterMetricFamily("orchid_stack_restarts", "Restarts by the supervisor",
+                                       labels=["name"])
+        lag = GaugeMetricFamily("orchid_stack_replica_lag_seconds",
+                                "Seconds_Behind_Master of each replica", labels=["name"])
+        for component in self.supervisor.components():
+            pid = component.server_pid() or component.pid
+            alive = component.alive()
+            up.add_metric([component.name], 1.0 if alive else 0.0)
+            restarts.add_metric([component.name], component.restarts)
+            if pid is not None and alive:
+                cpu.add_metric([component.name, component.kind], process_cpu_seconds(pid))
+                rss.add_metric([component.name], process_rss_bytes(pid))
+            if component.kind == "mariadb" and "replica" in component.name and alive:
+                seconds = replica_lag(self.supervisor.layout, component.name)
+                if seconds is not None:
+                    lag.add_metric([component.name], seconds)
+        return [up, cpu, rss, restarts, lag]
+
+
+def replica_lag(layout: Layout, name: str) -> float | None:
+    """Seconds_Behind_Master of replica `name`, or None when replication is not running."""
+    db = next(db for db in layout.databases() if db.name == name)
+    try:
+        status = replica_status(db.socket)
+    except (RuntimeError, subprocess.TimeoutExpired):
+        return None
+    value = status.get("Seconds_Behind_Master", "NULL")
+    return None if value == "NULL" else float(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the detached supervisor process."""
+    parser = argparse.ArgumentParser(prog="orchid-supervisor")
+    parser.add_argument("state_dir", type=Path)
+    parser.add_argument("--options", default="{}")
+    args = parser.parse_args(argv)
+    layout = Layout(args.state_dir)
+    return Supervisor(layout, StackOptions.from_json(args.options)).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
