@@ -22,7 +22,6 @@ from orchid.stack.servers import ServerMissing, binary, es_home, redis_ping
 from orchid.stack.state import cmdline, is_ours, read_state
 
 DEFAULT_STATE_DIR = Path(".orchid/stack")
-UP_TIMEOUT = 600.0  # a first start seeds the catalog; later starts take seconds
 DOWN_TIMEOUT = 120.0
 # Wide enough for the status table when printing to a file or a pipe.
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -63,10 +62,11 @@ def up(
     log_offset = layout.supervisor_log.stat().st_size if layout.supervisor_log.exists() else 0
     with layout.supervisor_log.open("ab") as log:
         # Its own session: the stack outlives this command and ignores the terminal's Ctrl-C.
-        subprocess.Popen([sys.executable, "-m", "orchid.stack.supervisor", str(layout.root),
-                          "--options", options.to_json()], stdin=subprocess.DEVNULL,
-                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    state = _wait_for_phase(layout, began, log_offset)
+        supervisor = subprocess.Popen(
+            [sys.executable, "-m", "orchid.stack.supervisor", str(layout.root),
+             "--options", options.to_json()],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    state = _wait_for_phase(layout, supervisor, log_offset)
     if state.get("phase") != "ready":
         console.print(f"[red]the stack did not start:[/red] {state.get('error')}")
         console.print(f"supervisor log: {layout.supervisor_log}")
@@ -193,9 +193,14 @@ def _print_status(state: dict[str, Any], state_dir: Path) -> None:
     console.print(table)
 
 
-def _wait_for_phase(layout: Layout, began: float, log_offset: int) -> dict[str, Any]:
-    """Echo the supervisor's progress until the stack is ready or has failed."""
-    while time.monotonic() - began < UP_TIMEOUT:
+def _wait_for_phase(layout: Layout, supervisor: subprocess.Popen[bytes],
+                    log_offset: int) -> dict[str, Any]:
+    """Echo the supervisor's progress until the stack is ready or has failed.
+
+    No overall time limit: a first start may seed a million customers. The supervisor bounds
+    each tier's start itself.
+    """
+    while True:
         state = read_state(layout.state_file)
         with layout.supervisor_log.open("rb") as log:
             log.seek(log_offset)
@@ -206,8 +211,9 @@ def _wait_for_phase(layout: Layout, began: float, log_offset: int) -> dict[str, 
             console.print(f"  {line.split(' ', 1)[-1]}", highlight=False)
         if state is not None and state.get("phase") in ("ready", "failed", "stopped"):
             return state
+        if supervisor.poll() is not None:
+            return {"phase": "failed", "error": f"the supervisor exited ({supervisor.returncode})"}
         time.sleep(0.3)
-    return {"phase": "timeout", "error": f"not ready after {UP_TIMEOUT:.0f} s"}
 
 
 def _check_installed(options: StackOptions) -> None:
