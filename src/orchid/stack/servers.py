@@ -93,6 +93,8 @@ def mariadbd_argv(instance_dir: Path, *, port: int, server_id: int, read_only: b
                   buffer_pool: str = "64M", durable: bool = False) -> list[str]:
     """mariadbd on 127.0.0.1:port with binlogs and GTID strict mode (a replication member)."""
     datadir = instance_dir / "data"
+    tmpdir = instance_dir / "tmp"
+    tmpdir.mkdir(parents=True, exist_ok=True)
     argv = [
         binary("mariadbd"),
         "--no-defaults",  # never read /etc/mysql: it points at the machine's server
@@ -102,6 +104,7 @@ def mariadbd_argv(instance_dir: Path, *, port: int, server_id: int, read_only: b
         f"--socket={mariadb_socket(instance_dir, port)}",
         f"--pid-file={instance_dir / 'mysqld.pid'}",
         f"--log-error={instance_dir / 'error.log'}",
+        f"--tmpdir={tmpdir}",  # its own: temporary tables of one server never meet another's
         f"--server-id={server_id}",
         "--log-bin=mysql-bin",
         "--binlog-format=ROW",
@@ -159,7 +162,8 @@ def replication_user_sql(user: str, password: str) -> str:
 
 def change_master_sql(primary_port: int, user: str, password: str) -> str:
     """Point a replica at the primary by GTID and start it."""
-    return (f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary_port}, "
+    # STOP first: wiring again after an interrupted first start must not fail.
+    return (f"STOP SLAVE; CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary_port}, "
             f"MASTER_USER='{user}', MASTER_PASSWORD='{password}', MASTER_USE_GTID=slave_pos, "
             "MASTER_CONNECT_RETRY=1; START SLAVE;")
 
