@@ -57,6 +57,7 @@ class SearchService:
         self._labels = Labels()
         self._sync_lock = asyncio.Lock()
         self._synced_at = float("-inf")
+        self._background: asyncio.Task[None] | None = None
 
     @exposed(idempotent=True)
     async def search(self, *, query: SearchQuery) -> SearchPage:
@@ -107,15 +108,22 @@ class SearchService:
 
     async def _keep_fresh(self) -> None:
         # No scheduler runs syncs in one process, so reads trigger them: at most one every
-        # `auto_sync_seconds`, skipped while one runs; the very first one is waited for.
+        # `auto_sync_seconds`, skipped while one runs. The very first one is waited for; later
+        # ones run beside the request that noticed, so no reader waits for a stock slice.
         if self.auto_sync_seconds is None:
             return
-        due = time.monotonic() - self._synced_at >= self.auto_sync_seconds
-        first = self._synced_at == float("-inf")
-        if due and (first or not self._sync_lock.locked()):
-            async with self._sync_lock:
-                if time.monotonic() - self._synced_at >= self.auto_sync_seconds:
-                    await self._sync()
+        if time.monotonic() - self._synced_at < self.auto_sync_seconds:
+            return
+        if self._synced_at == float("-inf"):
+            await self._sync_if_due()
+        elif not self._sync_lock.locked() and (self._background is None
+                                               or self._background.done()):
+            self._background = asyncio.create_task(self._sync_if_due())
+
+    async def _sync_if_due(self) -> None:
+        async with self._sync_lock:
+            if time.monotonic() - self._synced_at >= (self.auto_sync_seconds or 0):
+                await self._sync()
 
     @exposed(idempotent=True)
     async def index_product(self, *, slug: str) -> None:
@@ -149,7 +157,9 @@ class SearchService:
             return reports
 
     async def close(self) -> None:
-        """Release every engine's connections."""
+        """Release every engine's connections (after a background sync has finished)."""
+        if self._background is not None:
+            await asyncio.gather(self._background, return_exceptions=True)
         for engine in self.engines:
             await engine.close()
 
