@@ -11,6 +11,7 @@ import uvicorn
 
 from orchid.config import SERVICE_NAMES, Settings, ensure_dev_secret, load_settings
 from orchid.kit.observability import configure_logging
+from orchid.loadtest.cli import bench
 from orchid.stack import cli as stack_cli
 
 app = typer.Typer(help="Orchid e-commerce platform.", no_args_is_help=True)
@@ -23,6 +24,7 @@ app.add_typer(search_app, name="search")
 app.command("up")(stack_cli.up)
 app.command("status")(stack_cli.status)
 app.command("down")(stack_cli.down)
+app.command("bench")(bench)
 
 
 def _settings(**overrides: object) -> Settings:

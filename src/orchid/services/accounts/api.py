@@ -27,6 +27,8 @@ from orchid.services.accounts.schemas import (
     OtpSend,
     OtpSent,
     OtpVerify,
+    PreferencesRead,
+    PreferencesUpdate,
     Registration,
     RoleUpdate,
     SessionRead,
@@ -34,6 +36,8 @@ from orchid.services.accounts.schemas import (
 from orchid.services.accounts.service import AccountsService
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+PREFERENCES_COOKIE = "orchid_prefs"
+PREFERENCES_MAX_AGE = 365 * 24 * 3600
 PublicId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
@@ -91,6 +95,26 @@ async def verify_otp(data: OtpVerify, response: Response, accounts: Accounts) ->
     """Sign in (signing up on first use) with the code that was texted."""
     session = await accounts.verify_otp(phone=data.phone, code=data.code)
     return _signed_in(response, accounts, session)
+
+
+@router.get("/preferences")
+async def get_preferences(request: Request, response: Response) -> PreferencesRead:
+    """Return the caller's display currency and pincode (INR and none until set)."""
+    response.headers["Cache-Control"] = "private, no-store"  # one shopper's cookie
+    return PreferencesRead.from_cookie(request.cookies.get(PREFERENCES_COOKIE))
+
+
+@router.put("/preferences", responses=problems({422: "Unknown currency or not a pincode"}))
+async def set_preferences(data: PreferencesUpdate, request: Request, response: Response,
+                          accounts: Accounts) -> PreferencesRead:
+    """Set the display currency and/or delivery pincode (signed in or not); prices stay INR."""
+    current = PreferencesRead.from_cookie(request.cookies.get(PREFERENCES_COOKIE))
+    preferences = current.updated(data)
+    response.set_cookie(PREFERENCES_COOKIE, preferences.to_cookie(), max_age=PREFERENCES_MAX_AGE,
+                        path="/", secure=accounts.config.cookie_secure, httponly=True,
+                        samesite="lax")
+    response.headers["Cache-Control"] = "private, no-store"
+    return preferences
 
 
 @router.get("/me", responses=problems(SIGNED_IN))

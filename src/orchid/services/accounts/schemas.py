@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import (
     AfterValidator,
@@ -46,6 +46,10 @@ City = Annotated[str, StringConstraints(max_length=models.CITY_LENGTH),
 Landmark = Annotated[str, StringConstraints(max_length=models.NAME_LENGTH),
                      AfterValidator(partial(clean_text, max_length=models.NAME_LENGTH))]
 OtpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+# Display currencies for shoppers abroad (NRIs in the Gulf, UK, US, Singapore, Canada, Australia).
+# Prices stay INR paise in every API; the storefront converts for display only.
+DisplayCurrency = Literal["INR", "USD", "AED", "GBP", "SGD", "CAD", "AUD"]
+DISPLAY_CURRENCIES: tuple[str, ...] = get_args(DisplayCurrency)
 
 
 class _Input(BaseModel):
@@ -201,3 +205,48 @@ class AddressRead(BaseModel):
     is_default: bool
     created_at: datetime
     updated_at: datetime
+
+
+class PreferencesUpdate(_Input):
+    """A shopper's display currency and delivery pincode; omitted fields stay, a null pincode
+    forgets it."""
+
+    currency: DisplayCurrency | None = None
+    pincode: Pincode | None = None
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be omitted but not null")
+        return value
+
+
+class PreferencesRead(BaseModel):
+    """The shopper's preferences (defaults: INR, no pincode), kept in a cookie, not the DB.
+
+        PreferencesRead.from_cookie("USD.560034")   # currency USD, pincode 560034
+        PreferencesRead(currency="AED").to_cookie() # "AED."
+    """
+
+    currency: DisplayCurrency = "INR"
+    pincode: str | None = None
+
+    def to_cookie(self) -> str:
+        """Return the cookie value: currency and pincode joined by a dot (cookie-safe)."""
+        return f"{self.currency}.{self.pincode or ''}"
+
+    @classmethod
+    def from_cookie(cls, value: str | None) -> Self:
+        """Read a cookie value; anything malformed or tampered with gives the defaults."""
+        currency, _, pincode = (value or "").partition(".")
+        try:
+            return cls.model_validate({"currency": currency,
+                                       "pincode": check_pincode(pincode) if pincode else None})
+        except ValueError:  # pydantic's ValidationError is a ValueError too
+            return cls()
+
+    def updated(self, data: PreferencesUpdate) -> Self:
+        """Return these preferences with the fields `data` sets."""
+        return self.model_copy(update={name: getattr(data, name)
+                                       for name in data.model_fields_set})
