@@ -6,7 +6,8 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests and `orchid up` start as their own servers (never the system ones).
 TEST_PACKAGES := mariadb-server mariadb-client mariadb-backup redis-server \
                  openjdk-17-jre-headless maven unzip prometheus \
-                 nginx libnginx-mod-http-modsecurity modsecurity-crs chromium
+                 nginx libnginx-mod-http-modsecurity modsecurity-crs tor-geoipdb \
+                 chromium wrk
 
 .PHONY: run test install servers elasticsearch lint check clean
 

@@ -10,6 +10,7 @@ import typer
 import uvicorn
 
 from orchid.config import SERVICE_NAMES, Settings, ensure_dev_secret, load_settings
+from orchid.edge.cli import edge_app
 from orchid.kit.observability import configure_logging
 from orchid.loadtest.cli import bench
 from orchid.stack import cli as stack_cli
@@ -25,6 +26,7 @@ app.command("up")(stack_cli.up)
 app.command("status")(stack_cli.status)
 app.command("down")(stack_cli.down)
 app.command("bench")(bench)
+app.add_typer(edge_app, name="edge")
 
 
 def _settings(**overrides: object) -> Settings:

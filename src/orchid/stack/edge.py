@@ -8,7 +8,7 @@ from orchid.stack.plan import Layout, StackOptions, app_groups, upstreams
 
 def edge_component(layout: Layout, options: StackOptions) -> Component:
     """Render the edge's configuration for this topology and describe its nginx process."""
-    from orchid.edge.config import EdgePlan, nginx_argv, render  # type: ignore[import-not-found]
+    from orchid.edge.config import EdgePlan, nginx_argv, render
     from orchid.services.registry import public_path_prefixes
 
     groups = app_groups(options)

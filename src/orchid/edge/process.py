@@ -1,0 +1,85 @@
+"""Run a rendered edge on its own: check it, start it daemonised, stop it by its own pid file.
+
+The machine's nginx service and any other nginx are never signalled: stop() reads the pid file
+in the plan's prefix and checks that the process is an nginx master started on that prefix.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from orchid.edge.config import base_argv, render
+from orchid.edge.plan import EdgePlan
+
+
+class EdgeError(RuntimeError):
+    """nginx refused the configuration or did not start or stop in time."""
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no error log)"
+
+
+def check(plan: EdgePlan) -> None:
+    """Run `nginx -t` on the rendered configuration; raise EdgeError with its output."""
+    done = subprocess.run([*base_argv(plan), "-t", "-q"], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise EdgeError(f"nginx -t failed:\n{done.stderr.strip()}")
+
+
+def running_pid(plan: EdgePlan) -> int | None:
+    """The pid of this prefix's nginx master if it runs, else None."""
+    try:
+        pid = int(plan.pid_file.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (OSError, ValueError):
+        return None
+    # A recycled pid would belong to some other program: only ours has our prefix in argv.
+    return pid if "nginx" in cmdline and str(plan.prefix) in cmdline else None
+
+
+def start(plan: EdgePlan, *, timeout: float = 10.0) -> int:
+    """Render, check and start the edge as a daemon; return the master's pid."""
+    if (pid := running_pid(plan)) is not None:
+        raise EdgeError(f"an edge already runs on {plan.prefix} (pid {pid})")
+    render(plan)
+    check(plan)
+    plan.pid_file.unlink(missing_ok=True)
+    done = subprocess.run(base_argv(plan), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise EdgeError(f"nginx did not start:\n{done.stderr.strip()}\n{_tail(plan.error_log)}")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (pid := running_pid(plan)) is not None:
+            return pid
+        time.sleep(0.05)
+    raise EdgeError(f"nginx wrote no pid file within {timeout}s:\n{_tail(plan.error_log)}")
+
+
+def stop(plan: EdgePlan, *, timeout: float = 15.0) -> bool:
+    """Stop this prefix's nginx (graceful QUIT, then TERM); False if it was not running."""
+    pid = running_pid(plan)
+    if pid is None:
+        return False
+    for sig, wait in ((signal.SIGQUIT, timeout * 2 / 3), (signal.SIGTERM, timeout / 3)):
+        os.kill(pid, sig)  # QUIT finishes the requests in flight; TERM does not wait
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not Path(f"/proc/{pid}").exists() or _zombie(pid):
+                return True
+            time.sleep(0.05)
+    raise EdgeError(f"nginx (pid {pid}) did not stop within {timeout}s")
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+    except (OSError, IndexError):
+        return True

@@ -1,0 +1,90 @@
+"""A real nginx edge for tests: rendered from a plan, run in the foreground, stopped by its pid."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from orchid.edge.config import nginx_argv, render
+from orchid.edge.plan import EdgePlan
+from orchid.stack.servers import free_port
+
+# What a shopper's browser sends: no points on the bot score.
+BROWSER = {
+    "User-Agent": "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
+                  "Chrome/124.0 Mobile Safari/537.36",
+    "Accept": "application/json, text/plain, */*",
+    "Accept-Language": "en-IN,en;q=0.9,hi;q=0.8",
+    "Accept-Encoding": "gzip, deflate",
+}
+
+
+class RunningEdge:
+    """One nginx process owned by the test that started it."""
+
+    def __init__(self, plan: EdgePlan) -> None:
+        self.plan = plan
+        render(plan)
+        self._log = (plan.prefix / "nginx.out").open("ab")
+        self.proc = subprocess.Popen(nginx_argv(plan), stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait_listening(plan.https_port or plan.http_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.plan.http_port}"
+
+    def _wait_listening(self, port: int, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"nginx exited with {self.proc.returncode}:\n{self.errors()}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise TimeoutError(f"nginx not listening on {port}:\n{self.errors()}")
+
+    def errors(self) -> str:
+        """The tail of nginx's error log."""
+        try:
+            return "\n".join(self.plan.error_log.read_text().splitlines()[-20:])
+        except OSError:
+            return "(no error log)"
+
+    def access_log(self) -> list[str]:
+        """The access log lines written so far (the buffer is flushed on stop or each second)."""
+        path = self.plan.prefix / "logs" / "access.log"
+        return path.read_text().splitlines() if path.exists() else []
+
+    def stop(self) -> None:
+        """Graceful QUIT by pid, KILL if it lingers."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+def test_plan(prefix: Path, upstream: str, **overrides: Any) -> EdgePlan:
+    """A plan on free ports in front of one app process, trusting loopback's X-Forwarded-For
+    so that tests can speak as shoppers from other addresses."""
+    settings: dict[str, Any] = {
+        "prefix": prefix, "http_port": free_port(), "upstreams": {"app": [upstream]},
+        "routes": {"/": "app"}, "workers": 1, "real_ip_from": ("127.0.0.1",),
+    }
+    settings.update(overrides)
+    return EdgePlan(**settings)
+
+
+EdgeFactory = Callable[..., RunningEdge]
