@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SERVICE_NAMES = ("catalog", "accounts", "cart", "inventory", "payments", "orders",
-                 "search")
+                 "search", "storefront")
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "password", "xxx", "todo"}
 
 

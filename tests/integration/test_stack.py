@@ -46,7 +46,7 @@ def stack() -> Iterator[Path]:
     state_dir = Path(tempfile.mkdtemp(prefix="orchid-stack-"))
     state_dir.chmod(0o755)
     try:
-        done = orchid("up", "--no-edge", "--replicas", "2", "--products", "300",
+        done = orchid("up", "--topology", "per-service", "--replicas", "1", "--products", "300",
                       "--customers", "20", "--state-dir", str(state_dir), timeout=UP_TIMEOUT)
         assert done.returncode == 0, (done.stdout + done.stderr
                                       + (state_dir / "logs" / "supervisor.log").read_text())
@@ -74,7 +74,7 @@ def test_every_tier_is_up_and_replicas_follow(stack: Path) -> None:
     assert state["phase"] == "ready"
     components = by_name(state)
     kinds = {c["kind"] for c in components.values()}
-    assert {"mariadb", "redis", "elasticsearch", "prometheus", "app"} <= kinds
+    assert {"mariadb", "redis", "elasticsearch", "prometheus", "app", "edge"} <= kinds
     assert {"main-primary", "main-replica-1", "main-replica-2", "main-replica-3",
             "warehouse-primary", "warehouse-replica-1"} <= set(components)
     for component in components.values():
@@ -109,16 +109,38 @@ def test_prometheus_scrapes_every_app_process(stack: Path) -> None:
 
 
 def test_a_crashed_process_is_restarted(stack: Path) -> None:
-    victim = next(c for c in status(stack)["components"] if c["name"] == "app-2")
+    victim = next(c for c in status(stack)["components"] if c["name"] == "cart-1")
     os.kill(victim["pid"], signal.SIGKILL)
     deadline = time.monotonic() + 60
     while True:
-        again = by_name(status(stack))["app-2"]
+        again = by_name(status(stack))["cart-1"]
         if again["restarts"] == 1 and again["health"] == "ok":
             break
         assert time.monotonic() < deadline, again
         time.sleep(0.5)
     assert again["pid"] != victim["pid"]
+
+
+def test_the_storefront_answers_through_the_edge(stack: Path) -> None:
+    base = status(stack)["base_url"]
+    home = httpx.get(f"{base}/", headers={"accept": "text/html"}, timeout=10)
+    assert home.status_code == 200 and "text/html" in home.headers["content-type"]
+    assert 'action="/search"' in home.text
+    found = httpx.get(f"{base}/search", params={"q": "kajal"}, timeout=10)
+    assert found.status_code == 200 and "text/html" in found.headers["content-type"]
+
+
+def test_a_short_bench_at_a_low_rate_has_no_errors(stack: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    done = orchid("bench", "--state-dir", str(stack), "--rate", "10", "--duration", "10",
+                  "--warmup", "2", "--products", "100", "--shoppers", "5", "--out", str(out),
+                  timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [step] = json.loads((out / "report.json").read_text())["steps"]
+    assert step["errors"] == 0, json.dumps(step["types"], indent=1) + str(step["task_errors"])
+    assert step["requests"] >= 50, step["requests"]
+    by_kind = step["cpu"]["by_kind_us"]
+    assert by_kind["app"] > 0 and by_kind["mariadb"] > 0 and by_kind["edge"] > 0, by_kind
 
 
 def test_down_leaves_no_process(stack: Path) -> None:

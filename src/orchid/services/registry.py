@@ -37,6 +37,9 @@ from orchid.services.payments.service import PaymentsService
 from orchid.services.search import api as search_api
 from orchid.services.search import service as search_service
 from orchid.services.search.service import SearchService
+from orchid.services.storefront import api as storefront_api
+from orchid.services.storefront import service as storefront_service
+from orchid.services.storefront.service import Storefront
 
 
 class Services:
@@ -49,6 +52,7 @@ class Services:
     payments: PaymentsService
     orders: OrdersService
     search: SearchService
+    storefront: Storefront
 
     def local(self) -> dict[str, Any]:
         """The services that run in this process, by name."""
@@ -58,9 +62,13 @@ class Services:
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """What the platform needs to place one service."""
+    """What the platform needs to place one service.
 
-    interface: type
+    `interface` is None for a service that nothing calls across processes (the storefront's
+    pages): it runs where it is placed, and is never a remote stand-in elsewhere.
+    """
+
+    interface: type | None
     build: Callable[[Resources, Services], Any]
     router: APIRouter
 
@@ -75,6 +83,7 @@ SPECS: dict[str, ServiceSpec] = {
     "payments": ServiceSpec(PaymentsService, payments_service.build, payments_api.router),
     "orders": ServiceSpec(OrdersService, orders_service.build, orders_api.router),
     "search": ServiceSpec(SearchService, search_service.build, search_api.router),
+    "storefront": ServiceSpec(None, storefront_service.build, storefront_api.router),
 }
 
 
@@ -87,7 +96,7 @@ def assemble(resources: Resources, placed: list[str]) -> Services:
         peer = settings.peer_url(name)
         if name in placed:
             built = spec.build(resources, services)
-        elif peer:
+        elif peer and spec.interface is not None:
             built = RemoteService.of(spec.interface, name, peer, resources.http, token=token)
         else:
             built = Unplaced(name)
@@ -99,12 +108,18 @@ def public_path_prefixes() -> dict[str, str]:
     """URL path prefix → the service that answers it, for routing at the edge.
 
     Taken from the routers, so a new route is routed without editing the edge: the first three
-    path segments (`/api/v1/cart`), or four under `/api/v1/admin/…`.
+    path segments (`/api/v1/cart`), or four under `/api/v1/admin/…`; pages outside /api (the
+    storefront's) by their first segment (`/p/`, `/cart`). The home page `/` is left to the
+    edge's fallback route.
     """
     prefixes: dict[str, str] = {}
     for name, spec in SPECS.items():
         for route in spec.router.routes:
             segments = getattr(route, "path", "").strip("/").split("/")
+            if segments[0] != "api":
+                if segments[0]:
+                    prefixes["/" + segments[0] + ("/" if len(segments) > 1 else "")] = name
+                continue
             depth = 4 if len(segments) > 3 and segments[2] == "admin" else 3
             prefixes["/" + "/".join(segments[:depth])] = name
     return prefixes

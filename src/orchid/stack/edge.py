@@ -16,8 +16,8 @@ def edge_component(layout: Layout, options: StackOptions) -> Component:
         routes = {"/": "app"}
         internal = {f"/internal/v1/{service}": "app" for service in groups["app"]}
     else:
-        # Paths no service claims (/docs, /healthz) go to the catalog's processes.
-        routes = {"/": "catalog", **public_path_prefixes()}
+        # The shop host's home page, and any path no service claims, is the storefront's.
+        routes = {"/": "storefront", **public_path_prefixes()}
         internal = {f"/internal/v1/{service}": service for service in groups}
     plan = EdgePlan(prefix=layout.root / "edge", http_port=layout.port("edge"),
                     internal_port=layout.port("edge-internal"),

@@ -98,6 +98,7 @@ class AccountsService:
 
     # -- sign-up and sign-in --------------------------------------------------------------
 
+    @exposed()
     async def register(self, *, data: Registration, client_ip: str) -> SessionRead:
         """Create a customer with email and password, and sign them in."""
         cfg = self.config
@@ -127,6 +128,7 @@ class AccountsService:
         except IntegrityError as exc:
             raise errors.EmailTaken("An account with this email already exists.") from exc
 
+    @exposed()
     async def login(self, *, email: str, password: str, client_ip: str) -> SessionRead:
         """Sign in with email and password."""
         cfg, email = self.config, email.strip().lower()
@@ -153,6 +155,7 @@ class AccountsService:
             await repository.set_password_hash(s, customer_id=customer_id,
                                                password_hash=password_hash)
 
+    @exposed()
     async def logout(self, *, token: str) -> None:
         """End the session of `token` (a no-op when it is unknown)."""
         if token and len(token) <= MAX_TOKEN_LENGTH:
@@ -197,6 +200,7 @@ class AccountsService:
 
     # -- sign-in by SMS code ------------------------------------------------------------------
 
+    @exposed()
     async def send_otp(self, *, phone: str, client_ip: str) -> OtpSent:
         """Text a fresh 6-digit sign-in code to an Indian mobile number."""
         cfg, phone = self.config, validated("phone", validation.normalise_phone, phone)
@@ -215,6 +219,7 @@ class AccountsService:
                                               f"in {minutes} min. Never share it with anyone.")
         return OtpSent(phone=phone, expires_in=math.ceil(cfg.otp_ttl_seconds))
 
+    @exposed()
     async def verify_otp(self, *, phone: str, code: str) -> SessionRead:
         """Sign in with an SMS code, creating the customer on their first sign-in."""
         cfg, phone = self.config, validated("phone", validation.normalise_phone, phone)
@@ -268,6 +273,7 @@ class AccountsService:
         return _existing(await self.db.read(
             lambda s: repository.get_customer(s, public_id=customer_id)))
 
+    @exposed()
     async def update_profile(self, *, customer_id: str, data: CustomerUpdate) -> CustomerRead:
         """Change a customer's own profile."""
         async with self.db.write() as s:
@@ -308,6 +314,7 @@ class AccountsService:
             raise errors.AddressNotFound()
         return AddressRead.model_validate(row)
 
+    @exposed()
     async def create_address(self, *, customer_id: str, data: AddressCreate) -> AddressRead:
         """Add an address; the first one, or one asked to be, becomes the default."""
         async with self.db.write() as s:
@@ -334,6 +341,7 @@ class AccountsService:
                 setattr(address, name, value)
         return AddressRead.model_validate(address)
 
+    @exposed()
     async def set_default_address(self, *, customer_id: str, address_id: str) -> AddressRead:
         """Make one address the default and every other one not."""
         async with self.db.write() as s:
@@ -342,6 +350,7 @@ class AccountsService:
             address.is_default = True
         return AddressRead.model_validate(address)
 
+    @exposed()
     async def delete_address(self, *, customer_id: str, address_id: str) -> None:
         """Delete an address; when it was the default, the newest other one takes over."""
         async with self.db.write() as s:

@@ -50,6 +50,7 @@ class OrdersService:
         self.db, self.services = db, services
         self._checkout = Checkout(db=db, services=services, faults=faults, read=self._read)
 
+    @exposed()
     async def checkout(self, *, customer_id: str, idempotency_key: str, address_id: str,
                        payment: Method) -> CheckoutResult:
         """Turn the customer's cart into an order (idempotent on their Idempotency-Key)."""

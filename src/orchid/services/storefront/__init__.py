@@ -1,0 +1,1 @@
+"""The storefront: server-rendered, mobile-first shop pages over the other services."""

@@ -1,0 +1,63 @@
+"""The storefront: shop pages over the other services' interfaces; it owns no data.
+
+    storefront = build(resources, services)
+    storefront.services.catalog      # every service as placed in this process
+    storefront.pages.render(...)     # see `render.Pages`
+
+It has no interface of its own for other processes (nothing to call remotely), so the registry
+places it only where it runs. Its pages call accounts, cart and orders methods that run in the
+same process (sign-in and checkout are not remote calls), so the storefront is placed together
+with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from orchid.services.cart.service import CART_TTL_SECONDS
+from orchid.services.storefront.assets import Assets
+from orchid.services.storefront.csrf import CsrfSigner
+from orchid.services.storefront.render import Pages
+
+if TYPE_CHECKING:
+    from orchid.config import Settings
+    from orchid.platform import Resources
+    from orchid.services.registry import Services
+
+HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class StorefrontConfig:
+    """The settings the pages need (built from `Settings` at the entry point)."""
+
+    secret_key: str = field(repr=False)
+    cookie_secure: bool = False  # also Secure whenever the request came over https
+    session_ttl_seconds: float = 30 * 24 * 3600
+    cart_ttl_seconds: float = CART_TTL_SECONDS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StorefrontConfig:
+        """Pick the storefront's settings; fails by name when the secret key is missing."""
+        return cls(secret_key=settings.require_secret_key(),
+                   cookie_secure=settings.cookie_secure,
+                   session_ttl_seconds=settings.session_ttl_seconds)
+
+
+class Storefront:
+    """What every page handler needs: the services, templates, static files and CSRF signer."""
+
+    def __init__(self, *, config: StorefrontConfig, services: Services,
+                 assets: Assets | None = None) -> None:
+        self.config, self.services = config, services
+        self.assets = assets or Assets.load(HERE / "static")
+        self.pages = Pages(HERE / "templates", self.assets)
+        self.csrf = CsrfSigner(secret_key=config.secret_key)
+
+
+def build(resources: Resources, services: Services) -> Storefront:
+    """Assemble the storefront from the process's settings and service directory."""
+    return Storefront(config=StorefrontConfig.from_settings(resources.settings),
+                      services=services)
