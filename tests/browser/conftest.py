@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Playwright, sync_playwright
 
+from orchid.config import SERVICE_NAMES
 from tests.browser.pages import Viewport
 from tests.support.processes import OrchidProcess
 from tests.support.stack import TEST_SECRET
@@ -56,6 +57,32 @@ def shop(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         yield Shop(process.wait_ready().url, log)
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def split_shop(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[Shop]:
+    """The storefront in its own process, every other service in a second one (as in the
+    per-service stack): sign-in, addresses, cart and checkout are remote calls."""
+    folder = tmp_path_factory.mktemp("split-shop")
+    data = folder / "data"
+    shutil.copytree(migrated_template, data)
+    env = {"ORCHID_DATA_DIR": str(data), "ORCHID_SECRET_KEY": TEST_SECRET,
+           "ORCHID_LOG_JSON": "true", "ORCHID_INTERNAL_TOKEN": "split-shop-internal-token"}
+    subprocess.run([sys.executable, "-m", "orchid", "seed", "--products", "300",
+                    "--customers", "10"], check=True, capture_output=True,
+                   env={**os.environ, **env})
+    others = [name for name in SERVICE_NAMES if name != "storefront"]
+    services = OrchidProcess(env, folder / "services.log", services=",".join(others))
+    peers = {f"ORCHID_PEER_{name.upper()}_URL": services.url for name in others}
+    storefront = OrchidProcess({**env, **peers}, folder / "storefront.log",
+                               services="storefront")
+    try:
+        services.wait_ready()
+        yield Shop(storefront.wait_ready().url, folder / "services.log")
+    finally:
+        storefront.stop()
+        services.stop()
 
 
 @pytest.fixture

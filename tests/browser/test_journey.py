@@ -33,6 +33,18 @@ def test_search_pick_a_shade_sign_in_by_otp_and_pay_cash_on_delivery(
         browser.close()
 
 
+def test_the_journey_with_the_storefront_in_its_own_process(
+        split_shop: Shop, playwright: Playwright, screenshots: Path, tmp_path: Path) -> None:
+    browser = open_browser(playwright, DESKTOP, tmp_path / "profile")
+    try:
+        page = browser.new_page()
+        page.set_default_timeout(15_000)
+        shot = Recorder(page, screenshots / "desktop-split")
+        _journey(page, split_shop, shot, phone="+919812345673")
+    finally:
+        browser.close()
+
+
 def _journey(page: Page, shop: Shop, shot: Recorder, *, phone: str) -> None:
     shot.check("home", page.goto(shop.url + "/"))
     expect(page.get_by_role("heading", name="Bestsellers")).to_be_visible()
