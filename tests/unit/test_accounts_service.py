@@ -209,6 +209,9 @@ class DownStore:
     async def incr(self, key: str, *, ttl: float) -> tuple[int, float]:
         raise StoreDown("connection refused")
 
+    async def gcra(self, key: str, *, limit: int, window: float) -> float:
+        raise StoreDown("connection refused")
+
     async def ping(self) -> bool:
         return False
 

@@ -34,6 +34,10 @@ class KeyValueStore(Protocol):
     async def incr(self, key: str, *, ttl: float) -> tuple[int, float]:
         """Increment a counter that expires `ttl` after its first hit; return (count, ttl left)."""
         ...
+    async def gcra(self, key: str, *, limit: int, window: float) -> float:
+        """Spend one of `limit` tokens that refill evenly over `window` seconds (GCRA): 0.0
+        when spent, else the seconds until one is free (nothing is spent then)."""
+        ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
 
@@ -74,6 +78,16 @@ class MemoryStore:
         self._data[key] = (str(count).encode(), expires)
         return count, max(0.0, expires - self._now())
 
+    async def gcra(self, key: str, *, limit: int, window: float) -> float:
+        now, item = self._now(), self._live(key)
+        # The theoretical arrival time: when the bucket would be full again.
+        tat = max(float(item[0]), now) if item else now
+        wait = tat + window / limit - now - window
+        if wait > 0:
+            return wait
+        self._data[key] = (repr(tat + window / limit).encode(), tat + window / limit)
+        return 0.0
+
     async def ping(self) -> bool:
         return True
 
@@ -81,11 +95,27 @@ class MemoryStore:
         self._data.clear()
 
 
+# GCRA in one round trip on Redis's own clock, so every app process agrees on the time.
+GCRA_SCRIPT = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local wait = tat + window / limit - now - window
+if wait > 0 then return tostring(wait) end
+local new_tat = tat + window / limit
+redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000))
+return '0'
+"""
+
+
 class RedisStore:
     """Redis-backed store; connection failures surface as `StoreDown` (a 503, never a 500)."""
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.client = client
+        self._gcra = client.register_script(GCRA_SCRIPT)
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float, max_connections: int = 200,
@@ -127,6 +157,13 @@ class RedisStore:
                 pipe.pttl(key)
                 count, _, pttl = await pipe.execute()
             return int(count), max(0.0, int(pttl) / 1000)
+        except (RedisError, OSError) as exc:
+            raise StoreDown(str(exc)) from exc
+
+    async def gcra(self, key: str, *, limit: int, window: float) -> float:
+        try:
+            wait = await self._gcra(keys=[key], args=[limit, window])
+            return float(wait)
         except (RedisError, OSError) as exc:
             raise StoreDown(str(exc)) from exc
 

@@ -1,4 +1,8 @@
-"""Fixed-window rate limits on the key-value store (Redis, or in-process when embedded).
+"""Rate limits on the key-value store (Redis, or in-process when embedded), by GCRA.
+
+A key may spend `limit` hits at once, then one more each `window / limit` seconds: a token
+bucket of `limit` refilled evenly over `window`, kept as one timestamp per key. Unlike fixed
+windows it allows no double burst across a window's edge.
 
     limiter = RateLimiter(store)
     await limiter.hit("otp:phone:+919812345678", limit=3, window=900)   # raises RateLimited
@@ -13,14 +17,14 @@ from orchid.kit.kv import KeyValueStore
 
 
 class RateLimiter:
-    """Count hits per key and window; refuse with a Retry-After past the limit."""
+    """Spend one token per hit; refuse with a Retry-After while the key's bucket is empty."""
 
     def __init__(self, store: KeyValueStore, *, prefix: str = "rl") -> None:
         self.store, self.prefix = store, prefix
 
     async def hit(self, key: str, *, limit: int, window: float, what: str = "requests") -> None:
-        """Count one hit on `key`; raise RateLimited once more than `limit` fall in the window."""
-        count, ttl_left = await self.store.incr(f"{self.prefix}:{key}", ttl=window)
-        if count > limit:
+        """Spend one of `key`'s `limit` tokens (refilled over `window` s), or raise RateLimited."""
+        wait = await self.store.gcra(f"{self.prefix}:{key}", limit=limit, window=window)
+        if wait > 0:
             raise RateLimited(f"Too many {what}; try again later.",
-                              retry_after=max(1, math.ceil(ttl_left)))
+                              retry_after=max(1, math.ceil(wait)))

@@ -35,5 +35,16 @@ async def test_rate_limiter_refuses_past_the_limit_with_retry_after() -> None:
         await limiter.hit("otp:+919812345678", limit=3, window=60)
     with pytest.raises(RateLimited) as refused:
         await limiter.hit("otp:+919812345678", limit=3, window=60)
-    assert 1 <= refused.value.retry_after <= 60
+    # Three tokens refill over 60 s: the next one is free 20 s after the first was spent.
+    assert 19 <= refused.value.retry_after <= 20
     await limiter.hit("otp:+919800000000", limit=3, window=60)  # other keys unaffected
+
+
+async def test_tokens_refill_evenly_and_no_burst_doubles_at_a_window_edge() -> None:
+    store = MemoryStore()
+    assert [await store.gcra("k", limit=2, window=0.2) for _ in range(3)][:2] == [0.0, 0.0]
+    wait = await store.gcra("k", limit=2, window=0.2)
+    assert 0.05 < wait <= 0.1  # one token comes back every 0.1 s
+    await asyncio.sleep(wait + 0.01)
+    assert await store.gcra("k", limit=2, window=0.2) == 0.0  # exactly one came back
+    assert await store.gcra("k", limit=2, window=0.2) > 0

@@ -1,0 +1,42 @@
+"""The rate limiter's GCRA on a real Redis: shared by every process, on Redis's own clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from orchid.kit.errors import RateLimited
+from orchid.kit.kv import RedisStore
+from orchid.kit.ratelimit import RateLimiter
+from tests.support.servers import Redis
+
+
+@pytest.fixture
+async def stores(redis_server: Redis) -> AsyncIterator[tuple[RedisStore, RedisStore]]:
+    """Two clients of one Redis, as two app processes would hold."""
+    first = RedisStore.from_url(redis_server.url(), timeout=2.0)
+    second = RedisStore.from_url(redis_server.url(), timeout=2.0)
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+async def test_the_limit_holds_across_processes_and_tokens_refill(
+        stores: tuple[RedisStore, RedisStore]) -> None:
+    first, second = stores
+    key = "login:email:gcra@example.in"
+    await RateLimiter(first).hit(key, limit=3, window=0.6)
+    await RateLimiter(second).hit(key, limit=3, window=0.6)
+    await RateLimiter(first).hit(key, limit=3, window=0.6)
+    wait = await second.gcra(f"rl:{key}", limit=3, window=0.6)
+    assert 0.1 < wait <= 0.2  # a token comes back every 0.2 s
+    with pytest.raises(RateLimited) as refused:
+        await RateLimiter(second).hit(key, limit=3, window=0.6)
+    assert refused.value.retry_after == 1  # whole seconds, at least one
+    await asyncio.sleep(wait + 0.02)
+    await RateLimiter(second).hit(key, limit=3, window=0.6)  # one token came back
+    assert await first.gcra(f"rl:{key}", limit=3, window=0.6) > 0
+    ttl = await first.client.pttl(f"rl:{key}")
+    assert 0 < ttl <= 600  # the key expires once the bucket is full again
