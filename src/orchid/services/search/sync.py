@@ -1,9 +1,12 @@
 """Keep the indexes in step with the catalog: full rebuilds and incremental syncs.
 
 Each engine keeps its own watermark, the keyset (updated_at, product id) of the last catalog
-change it applied, so an engine that was down catches up on its own. A sync re-reads a short
-overlap before the watermark, because a transaction may commit after a later-stamped one; doing
-a change twice is harmless. Stock changes do not touch the catalog, so each sync also re-checks
+change it applied, so an engine that was down catches up on its own. A transaction may commit
+after a later-stamped one, so a sync re-reads what was stamped up to OVERLAP before its previous
+read (or before the watermark, after a restart); doing a change twice is harmless. Measuring
+the overlap from the previous read, not from the watermark, matters after a bulk load: every
+product stamped in the watermark's last seconds would otherwise be re-indexed on every sync.
+Stock changes do not touch the catalog, so each sync also re-checks
 the stock of a slice of the index, cycling through it.
 """
 
@@ -11,10 +14,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
+from orchid.kit.orm import utcnow
 from orchid.services.catalog.errors import ProductNotFound
 from orchid.services.catalog.schemas import ProductChange, ProductRead
 from orchid.services.search.documents import Availability, build_doc, build_docs, stock_of
@@ -36,6 +40,7 @@ class Indexer:
         self.changes, self.availability, self.product = changes, availability, product
         self.batch, self.stock_batch = batch, stock_batch
         self._stock_after: dict[str, int] = {}
+        self._read_at: dict[str, datetime] = {}  # engine → when its last sync began reading
 
     async def _pages(self, since: Watermark) -> AsyncIterator[list[ProductChange]]:
         mark = since
@@ -74,8 +79,9 @@ class Indexer:
 
     async def sync_once(self, engine: SearchEngine) -> SyncReport:
         """Apply catalog changes since `engine`'s watermark, then re-check a slice of stock."""
+        read_at = utcnow()
         mark = await engine.watermark() or Watermark(EPOCH, 0)
-        since = Watermark(max(EPOCH, mark.updated_at - OVERLAP), 0) if mark.product_id else mark
+        since = resume_from(mark, self._read_at.get(engine.name))
         upserted = removed = 0
         async for page in self._pages(since):
             docs = await build_docs([p for p in page if p.published],
@@ -88,6 +94,7 @@ class Indexer:
             if (newest.updated_at, newest.product_id) > (mark.updated_at, mark.product_id):
                 mark = newest
                 await engine.set_watermark(mark)
+        self._read_at[engine.name] = read_at
         checked = await self.sync_stock(engine)
         return SyncReport(upserted=upserted, removed=removed, stock_checked=checked)
 
@@ -120,3 +127,14 @@ class Indexer:
                    if (now := any(stock.get(s, True) for s in skus)) != was}
         await engine.set_stock(changes)
         return len(rows)
+
+
+def resume_from(mark: Watermark, previous_read: datetime | None) -> Watermark:
+    """Where a sync starts reading: after `mark`, less what may have committed late."""
+    if not mark.product_id:
+        return mark  # nothing applied yet: from the beginning
+    # Whatever committed after the previous read was stamped after (that read − OVERLAP).
+    late = (previous_read or mark.updated_at) - OVERLAP
+    if late >= mark.updated_at:
+        return mark  # the keyset after the watermark covers it
+    return Watermark(max(EPOCH, late), 0)
