@@ -124,6 +124,7 @@ async def test_the_3ds_page_approves_through_the_webhook(api: httpx.AsyncClient,
     assert "4000" not in page.text and page.headers["cache-control"] == "no-store"
     answer = await api.post(f"{intent.next_action_url}?result=approve")
     assert answer.status_code == 200 and "approved" in answer.text
+    assert f'href="/orders/{intent.order_number}?placed=1"' in answer.text  # back to the shop
     await drain(payments)
     assert await intent_status(api, staff_headers, intent.order_number) == "succeeded"
     assert "nothing to confirm" in (await api.get(intent.next_action_url)).text

@@ -142,6 +142,20 @@ async def test_the_api_and_the_operational_routes_are_untouched(api: httpx.Async
     assert (await api.get("/docs")).status_code == 200
     missing = await api.get("/api/v1/catalog/products/no-such-product")
     assert missing.headers["content-type"] == "application/problem+json"
+    html = {"accept": "text/html,application/xhtml+xml"}
+    unrouted = await api.get("/api/v1/no-such-thing", headers=html)  # the API stays JSON
+    assert unrouted.status_code == 404
+    assert unrouted.headers["content-type"] == "application/problem+json"
+    assert (await api.get("/no-such-page")).headers["content-type"] == "application/problem+json"
+
+
+async def test_a_browser_gets_the_shop_s_404_page_for_an_unknown_address(
+        api: httpx.AsyncClient) -> None:
+    html = {"accept": "text/html,application/xhtml+xml"}
+    missing = await api.get("/no-such-page", headers=html)
+    assert_html_page(missing, 404)
+    assert "We could not find that" in missing.text and 'action="/search"' in missing.text
+    assert_html_page(await api.delete("/cart", headers=html), 405)
 
 
 async def test_static_files_and_pictures_are_served_with_caching(api: httpx.AsyncClient,

@@ -17,12 +17,13 @@ Services raise these; routes never build HTTP errors by hand.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -152,8 +153,22 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
                    extra={"errors": _field_errors(exc)})
 
 
-async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+# A page-serving service may answer a browser's 404 and 405 with HTML instead of problem+json.
+HtmlErrorPage = Callable[[Request, int], Response]
+
+
+def wants_html(request: Request) -> bool:
+    """True for a browser asking for a page: not the API, and HTML in its Accept header."""
+    path = request.url.path
+    return (not path.startswith(("/api/", "/internal/"))
+            and "text/html" in request.headers.get("accept", ""))
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    page: HtmlErrorPage | None = getattr(request.app.state, "html_error_page", None)
+    if page is not None and exc.status_code in (404, 405) and wants_html(request):
+        return page(request, exc.status_code)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
     detail = exc.detail if isinstance(exc.detail, str) else None
     return problem(exc.status_code, title, detail=detail, request=request,
@@ -168,8 +183,10 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
                    code="internal_error", request=request)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Map every error the app can raise to problem+json."""
+def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None) -> None:
+    """Map every error the app can raise to problem+json (or, for a browser's unknown page,
+    to `html_page` when this process serves pages)."""
+    app.state.html_error_page = html_page
     app.add_exception_handler(OrchidError, _on_orchid_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)

@@ -58,7 +58,9 @@ async def answer_challenge(payments: PaymentsDep, intent_id: IntentId,
     """Approve or deny the payment; the outcome reaches the shop as a webhook."""
     approved = result == "approve"
     await payments.complete_challenge(intent_id=intent_id, approve=approved)
-    return HTMLResponse(pages.answered(approved=approved), headers=NO_STORE)
+    intent = await payments.get_challenge(intent_id=intent_id)
+    return HTMLResponse(pages.answered(approved=approved, order_number=intent.order_number),
+                        headers=NO_STORE)
 
 
 @router.get("/intents/{order_number}", responses=problems({

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from orchid.services.payments.schemas import IntentRead
 
@@ -36,7 +37,10 @@ def challenge(intent: IntentRead) -> str:
     return _PAGE.format(body=summary + buttons)
 
 
-def answered(*, approved: bool) -> str:
-    """Tell the customer their answer went to the shop."""
+def answered(*, approved: bool, order_number: str) -> str:
+    """Tell the customer their answer went to the shop, with the way back to their order (a
+    real bank redirects to the shop's return address; the shop's order page is ours)."""
     word = "approved" if approved else "denied"
-    return _PAGE.format(body=f"<p>You {word} the payment. You can return to the shop.</p>")
+    back = f"/orders/{quote(order_number)}" + ("?placed=1" if approved else "")
+    return _PAGE.format(body=f"<p>You {word} the payment.</p>"
+                             f'<p><a href="{escape(back)}">Back to your order at Orchid</a></p>')
