@@ -93,7 +93,9 @@ class Bots:
         "googlebot", "google-inspectiontool", "bingbot", "duckduckbot", "yandexbot",
         "applebot", "slurp")
     crawler_paths: tuple[str, ...] = ("/api/v1/catalog", "/api/v1/search", "/static/",
-                                      "/robots.txt", "/sitemap")
+                                      "/robots.txt", "/sitemap",
+                                      # the storefront's product, category and search pages
+                                      "/p/", "/c/", "/search", "/img/")
     # Scripted clients: a few points toward suspicion, never blocked (integrations use them).
     tool_agents: tuple[str, ...] = (
         "curl", "wget", "python-", "go-http-client", "java/", "libwww", "httpclient",
