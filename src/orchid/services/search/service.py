@@ -58,6 +58,7 @@ class SearchService:
         self._sync_lock = asyncio.Lock()
         self._synced_at = float("-inf")
         self._background: asyncio.Task[None] | None = None
+        self._indexed = False
 
     @exposed(idempotent=True)
     async def search(self, *, query: SearchQuery) -> SearchPage:
@@ -108,17 +109,29 @@ class SearchService:
 
     async def _keep_fresh(self) -> None:
         # No scheduler runs syncs in one process, so reads trigger them: at most one every
-        # `auto_sync_seconds`, skipped while one runs. The very first one is waited for; later
-        # ones run beside the request that noticed, so no reader waits for a stock slice.
+        # `auto_sync_seconds`, skipped while one runs. Only a first one into an empty index is
+        # waited for; others run beside the request that noticed, so no reader waits for one
+        # (a restarted process would otherwise hold its first searches for a whole catch-up).
         if self.auto_sync_seconds is None:
             return
         if time.monotonic() - self._synced_at < self.auto_sync_seconds:
             return
-        if self._synced_at == float("-inf"):
+        if self._synced_at == float("-inf") and not await self._has_index():
             await self._sync_if_due()
         elif not self._sync_lock.locked() and (self._background is None
                                                or self._background.done()):
             self._background = asyncio.create_task(self._sync_if_due())
+
+    async def _has_index(self) -> bool:
+        """True once any engine holds an index that readers can use."""
+        for engine in self.engines if not self._indexed else []:
+            try:
+                self._indexed = await engine.watermark() is not None
+            except OrchidError:
+                continue
+            if self._indexed:
+                break
+        return self._indexed
 
     async def _sync_if_due(self) -> None:
         async with self._sync_lock:
