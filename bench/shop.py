@@ -7,7 +7,7 @@
 `orchid serve` on a free loopback port, benches it (its CPU by pid) and stops it. `stack` reads
 the stack's state.json for the edge's URL and every process's pid. The load is bounded: one
 window of `--duration` s, or a saturation ramp of at most `--max-load-seconds` of load. Writes
-bench/results/shop-<target>-<mode>.json and .md and prints the markdown.
+bench/results/shop-<label or target>-<mode>.json and .md and prints the markdown.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def options(args: argparse.Namespace, out: Path) -> BenchOptions:
 def bench(args: argparse.Namespace, target: Target, out: Path, note: str) -> str:
     """Run, copy the two reports into bench/results, return the markdown."""
     report = run_bench(target, options(args, out))
-    name = f"shop-{args.target}-{report['mode']}"
+    name = f"shop-{args.label or args.target}-{report['mode']}"
     RESULTS.mkdir(exist_ok=True)
     shutil.copy(out / "report.json", RESULTS / f"{name}.json")
     markdown = (out / "report.md").read_text().replace("\n\nMethod:", f"\n\n{note}\n\nMethod:", 1)
@@ -82,11 +82,15 @@ def main() -> None:
     parser.add_argument("--p99-ms", type=float, default=50.0)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--users", type=int, default=None)
+    parser.add_argument("--label", default="",
+                        help="results file name part instead of the target (stack-per-service)")
+    parser.add_argument("--note", default="", help="a line about the target for the report")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.target == "stack":
-            note = (f"Target: the stack in {args.state_dir} (`orchid up`), through its edge.")
+            note = (f"Target: the stack in {args.state_dir} (`orchid up`), through its edge. "
+                    f"{args.note}")
             print(bench(args, from_state(args.state_dir), folder / "out", note))
             return
         app = embedded(folder, args.products, args.customers)
