@@ -3,6 +3,8 @@ bad input, and the index following catalog changes."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -117,3 +119,19 @@ async def test_index_follows_catalog_changes(api: httpx.AsyncClient, seeded: Sea
     assert (await get(api, q="zanzibar"))["total"] == 1
     await seeded.remove_product(slug=first["slug"])
     assert (await get(api, q="zanzibar"))["total"] == 0
+
+
+async def test_a_restarted_process_does_not_re_read_a_settled_catalog(
+        seeded: SearchService, monkeypatch: pytest.MonkeyPatch) -> None:
+    seeded.auto_sync_seconds = None
+    await seeded.sync_once()  # the first sync indexes the catalog
+    monkeypatch.setattr("orchid.services.search.sync.OVERLAP", timedelta(milliseconds=200))
+    await asyncio.sleep(0.3)  # the seed is now older than the overlap
+    seeded.indexer._read_at.clear()  # as a new process: nothing remembered in memory
+    again = await seeded.sync_once()
+    assert again.upserted >= 1  # the overlap before the watermark, re-read once
+    [engine] = seeded.engines
+    stored = await engine.watermark()
+    assert stored is not None and stored.read_at is not None
+    seeded.indexer._read_at.clear()  # restarted again: the stored read time is enough
+    assert (await seeded.sync_once()).upserted == 0

@@ -199,8 +199,7 @@ class EsEngine:
     async def _store_watermark(self, index: str, mark: Watermark | None) -> None:
         if mark is None:
             return
-        meta = {"watermark": {"updated_at": mark.updated_at.isoformat(),
-                              "product_id": mark.product_id}}
+        meta = {"watermark": mark.to_json()}
         await self._call(lambda: self.client.indices.put_mapping(index=index, meta=meta))
 
     async def watermark(self) -> Watermark | None:
@@ -214,8 +213,7 @@ class EsEngine:
         for body in answer.values():
             data = body["mappings"].get("_meta", {}).get("watermark")
             if data:
-                return Watermark(datetime.fromisoformat(data["updated_at"]),
-                                 int(data["product_id"]))
+                return Watermark.from_json(data)
         return None
 
     async def set_watermark(self, mark: Watermark) -> None:

@@ -105,13 +105,12 @@ def get_watermark(conn: sqlite3.Connection) -> Watermark | None:
     row = conn.execute("SELECT value FROM meta WHERE key = 'watermark'").fetchone()
     if row is None:
         return None
-    data = json.loads(row[0])
-    return Watermark(datetime.fromisoformat(data["updated_at"]), int(data["product_id"]))
+    return Watermark.from_json(json.loads(row[0]))
 
 
 def put_watermark(conn: sqlite3.Connection, mark: Watermark) -> None:
     """Store the watermark (inside the caller's transaction, if any)."""
-    value = json.dumps({"updated_at": mark.updated_at.isoformat(), "product_id": mark.product_id})
+    value = json.dumps(mark.to_json())
     conn.execute("INSERT INTO meta (key, value) VALUES ('watermark', ?)"
                  " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (value,))
 

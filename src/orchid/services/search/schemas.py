@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
@@ -121,10 +121,27 @@ class ReindexReport(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class Watermark:
-    """The last catalog change an index has applied: keyset (updated_at, product id)."""
+    """The last catalog change an index has applied: keyset (updated_at, product id), and when
+    the sync that applied it began reading the catalog (where a restart resumes re-reading)."""
 
     updated_at: datetime
     product_id: int
+    read_at: datetime | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The stored form (ISO times)."""
+        data: dict[str, object] = {"updated_at": self.updated_at.isoformat(),
+                                   "product_id": self.product_id}
+        if self.read_at is not None:
+            data["read_at"] = self.read_at.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Watermark:
+        """Read the stored form."""
+        read_at = data.get("read_at")
+        return cls(datetime.fromisoformat(data["updated_at"]), int(data["product_id"]),
+                   datetime.fromisoformat(read_at) if read_at else None)
 
 
 @dataclass(slots=True)

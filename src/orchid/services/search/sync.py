@@ -80,8 +80,9 @@ class Indexer:
     async def sync_once(self, engine: SearchEngine) -> SyncReport:
         """Apply catalog changes since `engine`'s watermark, then re-check a slice of stock."""
         read_at = utcnow()
-        mark = await engine.watermark() or Watermark(EPOCH, 0)
-        since = resume_from(mark, self._read_at.get(engine.name))
+        stored = await engine.watermark() or Watermark(EPOCH, 0)
+        mark = stored
+        since = resume_from(mark, self._read_at.get(engine.name) or stored.read_at)
         upserted = removed = 0
         async for page in self._pages(since):
             docs = await build_docs([p for p in page if p.published],
@@ -90,11 +91,15 @@ class Indexer:
             await engine.upsert(docs)
             await engine.delete(gone)
             upserted, removed = upserted + len(docs), removed + len(gone)
-            newest = Watermark(page[-1].updated_at, page[-1].id)
+            newest = Watermark(page[-1].updated_at, page[-1].id, read_at)
             if (newest.updated_at, newest.product_id) > (mark.updated_at, mark.product_id):
                 mark = newest
                 await engine.set_watermark(mark)
         self._read_at[engine.name] = read_at
+        if mark is stored and resume_from(stored, stored.read_at) != resume_from(stored, read_at):
+            # Nothing new, but a restarted process would re-read the overlap again: once, say
+            # where this read began (the only write a quiet catalog costs).
+            await engine.set_watermark(Watermark(stored.updated_at, stored.product_id, read_at))
         checked = await self.sync_stock(engine)
         return SyncReport(upserted=upserted, removed=removed, stock_checked=checked)
 
