@@ -175,7 +175,7 @@ def commit() -> str:
                           text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True,
                            text=True).stdout.strip()
-    return f"{head}{' + uncommitted edge work' if dirty else ''}"
+    return f"{head}{' + uncommitted changes' if dirty else ''}"
 
 
 def report(runs: list[Run], args: argparse.Namespace) -> str:
