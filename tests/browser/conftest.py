@@ -7,10 +7,7 @@ of every page go to test-artifacts/screenshots/<viewport>/<page>.png.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +17,7 @@ from playwright.sync_api import BrowserContext, Playwright, sync_playwright
 
 from orchid.config import SERVICE_NAMES
 from tests.browser.pages import Viewport
-from tests.support.processes import OrchidProcess
-from tests.support.stack import TEST_SECRET
+from tests.support.processes import OrchidProcess, seeded_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -44,13 +40,8 @@ class Shop:
 def shop(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     """`orchid serve` on a data dir seeded with 300 products and 10 customers."""
     folder = tmp_path_factory.mktemp("shop")
-    data = folder / "data"
-    shutil.copytree(migrated_template, data)
-    env = {"ORCHID_DATA_DIR": str(data), "ORCHID_SECRET_KEY": TEST_SECRET,
-           "ORCHID_LOG_JSON": "true"}
-    subprocess.run([sys.executable, "-m", "orchid", "seed", "--products", "300",
-                    "--customers", "10"], check=True, capture_output=True,
-                   env={**os.environ, **env})
+    env = seeded_env(migrated_template, folder, products=300, customers=10,
+                     ORCHID_LOG_JSON="true")
     log = folder / "orchid.log"
     process = OrchidProcess(env, log)
     try:
@@ -65,13 +56,8 @@ def split_shop(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory
     """The storefront in its own process, every other service in a second one (as in the
     per-service stack): sign-in, addresses, cart and checkout are remote calls."""
     folder = tmp_path_factory.mktemp("split-shop")
-    data = folder / "data"
-    shutil.copytree(migrated_template, data)
-    env = {"ORCHID_DATA_DIR": str(data), "ORCHID_SECRET_KEY": TEST_SECRET,
-           "ORCHID_LOG_JSON": "true", "ORCHID_INTERNAL_TOKEN": "split-shop-internal-token"}
-    subprocess.run([sys.executable, "-m", "orchid", "seed", "--products", "300",
-                    "--customers", "10"], check=True, capture_output=True,
-                   env={**os.environ, **env})
+    env = seeded_env(migrated_template, folder, products=300, customers=10,
+                     ORCHID_LOG_JSON="true", ORCHID_INTERNAL_TOKEN="split-shop-internal-token")
     others = [name for name in SERVICE_NAMES if name != "storefront"]
     services = OrchidProcess(env, folder / "services.log", services=",".join(others))
     peers = {f"ORCHID_PEER_{name.upper()}_URL": services.url for name in others}

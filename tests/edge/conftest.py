@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,8 +16,7 @@ from orchid.edge.waf import find_module
 from orchid.stack.servers import ServerMissing, binary
 from tests.edge.ftw import WAF_SCORE
 from tests.edge.running import EdgeFactory, RunningEdge, test_plan
-from tests.support.processes import OrchidProcess
-from tests.support.stack import TEST_SECRET
+from tests.support.processes import OrchidProcess, seeded_env
 
 STAFF_EMAIL, STAFF_PASSWORD = "staff@orchid.test", "staff-password-123"
 INSTALL = "apt-get install nginx libnginx-mod-http-modsecurity modsecurity-crs"
@@ -41,14 +39,11 @@ def upstream(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[OrchidProcess]:
     """One embedded `orchid serve` with a small seeded catalog, trusting the edge's address."""
     folder = tmp_path_factory.mktemp("edge-app")
-    data = folder / "data"
-    shutil.copytree(migrated_template, data)
-    env = {"ORCHID_DATA_DIR": str(data), "ORCHID_SECRET_KEY": TEST_SECRET,
-           "ORCHID_LOG_JSON": "false", "ORCHID_TRUSTED_PROXIES": "127.0.0.1"}
-    for argv in (["seed", "--products", "30", "--customers", "2"],
-                 ["user", "create", "--email", STAFF_EMAIL, "--role", "staff"]):
-        subprocess.run([sys.executable, "-m", "orchid", *argv], check=True, capture_output=True,
-                       env={**os.environ, **env, "ORCHID_NEW_USER_PASSWORD": STAFF_PASSWORD})
+    env = seeded_env(migrated_template, folder, products=30, customers=2,
+                     ORCHID_TRUSTED_PROXIES="127.0.0.1")
+    subprocess.run([sys.executable, "-m", "orchid", "user", "create", "--email", STAFF_EMAIL,
+                    "--role", "staff"], check=True, capture_output=True,
+                   env={**os.environ, **env, "ORCHID_NEW_USER_PASSWORD": STAFF_PASSWORD})
     process = OrchidProcess(env, folder / "orchid.log")
     try:
         yield process.wait_ready()

@@ -13,6 +13,7 @@ from typing import Any
 from orchid.edge.config import nginx_argv, render
 from orchid.edge.plan import EdgePlan
 from orchid.stack.servers import free_port
+from tests.support.processes import stop_process
 
 # What a shopper's browser sends: no points on the bot score.
 BROWSER = {
@@ -66,13 +67,7 @@ class RunningEdge:
 
     def stop(self) -> None:
         """Graceful QUIT by pid, KILL if it lingers."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, signal.SIGQUIT)
         self._log.close()
 
 

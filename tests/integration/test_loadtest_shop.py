@@ -7,8 +7,6 @@ interpreter for gevent and must never be imported into the test process.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,8 +18,7 @@ import pytest
 from orchid.loadtest.plan import REQUEST_TYPES
 from orchid.loadtest.shoppers import ensure_pool, load_pool, save_pool
 from orchid.loadtest.world import BROWSER, Shopper
-from tests.support.processes import OrchidProcess
-from tests.support.stack import TEST_SECRET
+from tests.support.processes import OrchidProcess, seeded_env
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +26,7 @@ def shop(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory
          ) -> Iterator[OrchidProcess]:
     """One embedded `orchid serve` with 200 seeded products."""
     folder = tmp_path_factory.mktemp("bench-shop")
-    data = folder / "data"
-    shutil.copytree(migrated_template, data)
-    env = {"ORCHID_DATA_DIR": str(data), "ORCHID_SECRET_KEY": TEST_SECRET,
-           "ORCHID_LOG_JSON": "false"}
-    subprocess.run([sys.executable, "-m", "orchid", "seed", "--products", "200",
-                    "--customers", "10"], env={**os.environ, **env}, check=True,
-                   capture_output=True)
+    env = seeded_env(migrated_template, folder, products=200, customers=10)
     process = OrchidProcess(env, folder / "orchid.log")
     try:
         yield process.wait_ready(timeout=60)

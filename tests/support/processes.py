@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from orchid.stack.servers import free_port
+from tests.support.stack import TEST_SECRET
 
 
 class OrchidProcess:
@@ -45,11 +47,30 @@ class OrchidProcess:
 
     def stop(self) -> None:
         """SIGTERM by pid, then SIGKILL if it lingers."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, signal.SIGTERM)
         self._log.close()
+
+
+def stop_process(proc: subprocess.Popen[bytes], stop_signal: int, wait: float = 10) -> None:
+    """Send `stop_signal` to `proc` by its pid, SIGKILL it if it lingers, and reap it."""
+    if proc.poll() is None:
+        proc.send_signal(stop_signal)
+        try:
+            proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def seeded_env(template: Path, folder: Path, *, products: int, customers: int,
+               **extra: str) -> dict[str, str]:
+    """Copy the migrated template into `folder`/data and seed it; return the environment of an
+    `orchid` process on it (`extra` adds ORCHID_* variables, e.g. ORCHID_LOG_JSON="true")."""
+    data = folder / "data"
+    shutil.copytree(template, data)
+    env = {"ORCHID_DATA_DIR": str(data), "ORCHID_SECRET_KEY": TEST_SECRET,
+           "ORCHID_LOG_JSON": "false", **extra}
+    subprocess.run([sys.executable, "-m", "orchid", "seed", "--products", str(products),
+                    "--customers", str(customers)], env={**os.environ, **env}, check=True,
+                   capture_output=True)
+    return env
