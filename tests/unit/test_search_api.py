@@ -128,10 +128,12 @@ async def test_a_restarted_process_does_not_re_read_a_settled_catalog(
     monkeypatch.setattr("orchid.services.search.sync.OVERLAP", timedelta(milliseconds=200))
     await asyncio.sleep(0.3)  # the seed is now older than the overlap
     seeded.indexer._read_at.clear()  # as a new process: nothing remembered in memory
-    again = await seeded.sync_once()
-    assert again.upserted >= 1  # the overlap before the watermark, re-read once
+    await seeded.sync_once()  # may re-read the overlap once, depending on the timing
     [engine] = seeded.engines
     stored = await engine.watermark()
     assert stored is not None and stored.read_at is not None
+    assert stored.read_at - timedelta(milliseconds=200) >= stored.updated_at
     seeded.indexer._read_at.clear()  # restarted again: the stored read time is enough
+    # Without it every restart re-reads from the watermark less the overlap: at least the
+    # newest product again.
     assert (await seeded.sync_once()).upserted == 0
