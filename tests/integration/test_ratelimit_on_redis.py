@@ -31,7 +31,7 @@ async def test_the_limit_holds_across_processes_and_tokens_refill(
     await RateLimiter(second).hit(key, limit=3, window=0.6)
     await RateLimiter(first).hit(key, limit=3, window=0.6)
     wait = await second.gcra(f"rl:{key}", limit=3, window=0.6)
-    assert 0.1 < wait <= 0.2  # a token comes back every 0.2 s
+    assert 0 < wait <= 0.2  # a token comes back every 0.2 s
     with pytest.raises(RateLimited) as refused:
         await RateLimiter(second).hit(key, limit=3, window=0.6)
     assert refused.value.retry_after == 1  # whole seconds, at least one
