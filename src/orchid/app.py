@@ -16,7 +16,6 @@ from orchid.kit.observability import RequestContextMiddleware, health_router
 from orchid.kit.placement import internal_router
 from orchid.platform import Resources
 from orchid.services.registry import SPECS, assemble
-from orchid.services.storefront.render import error_page
 from orchid.sweeper import run_sweeper
 
 
@@ -49,8 +48,8 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
                   description="Commerce services of the Orchid beauty shop. "
                               f"This process serves: {', '.join(settings.services)}.")
     app.state.settings, app.state.resources, app.state.services = settings, resources, services
-    install_error_handlers(app, html_page=(error_page if "storefront" in settings.services
-                                           else None))
+    pages = [SPECS[n].error_page for n in settings.services if SPECS[n].error_page]
+    install_error_handlers(app, html_page=pages[0] if pages else None)
     # Outermost first: the request id must exist before anything logs or fails.
     app.add_middleware(ReadYourWritesMiddleware, window=settings.read_your_writes_seconds,
                        secure_cookie=settings.cookie_secure)

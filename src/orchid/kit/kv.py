@@ -82,10 +82,10 @@ class MemoryStore:
         now, item = self._now(), self._live(key)
         # The theoretical arrival time: when the bucket would be full again.
         tat = max(float(item[0]), now) if item else now
-        wait = tat + window / limit - now - window
-        if wait > 0:
-            return wait
-        self._data[key] = (repr(tat + window / limit).encode(), tat + window / limit)
+        new_tat = tat + window / limit
+        if new_tat - now > window:
+            return new_tat - now - window
+        self._data[key] = (repr(new_tat).encode(), new_tat)  # expires once the bucket is full
         return 0.0
 
     async def ping(self) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from orchid.kit.errors import HtmlErrorPage
 from orchid.kit.placement import RemoteService, Unplaced
 from orchid.platform import Resources
 from orchid.services.accounts import api as accounts_api
@@ -38,6 +39,7 @@ from orchid.services.search import api as search_api
 from orchid.services.search import service as search_service
 from orchid.services.search.service import SearchService
 from orchid.services.storefront import api as storefront_api
+from orchid.services.storefront import render as storefront_render
 from orchid.services.storefront import service as storefront_service
 from orchid.services.storefront.service import Storefront
 
@@ -65,12 +67,14 @@ class ServiceSpec:
     """What the platform needs to place one service.
 
     `interface` is None for a service that nothing calls across processes (the storefront's
-    pages): it runs where it is placed, and is never a remote stand-in elsewhere.
+    pages): it runs where it is placed, and is never a remote stand-in elsewhere. A service that
+    serves pages gives `error_page`, which answers a browser's unknown address in its process.
     """
 
     interface: type | None
     build: Callable[[Resources, Services], Any]
     router: APIRouter
+    error_page: HtmlErrorPage | None = None
 
 
 SPECS: dict[str, ServiceSpec] = {
@@ -83,7 +87,8 @@ SPECS: dict[str, ServiceSpec] = {
     "payments": ServiceSpec(PaymentsService, payments_service.build, payments_api.router),
     "orders": ServiceSpec(OrdersService, orders_service.build, orders_api.router),
     "search": ServiceSpec(SearchService, search_service.build, search_api.router),
-    "storefront": ServiceSpec(None, storefront_service.build, storefront_api.router),
+    "storefront": ServiceSpec(None, storefront_service.build, storefront_api.router,
+                              error_page=storefront_render.error_page),
 }
 
 

@@ -57,8 +57,7 @@ async def answer_challenge(payments: PaymentsDep, intent_id: IntentId,
                            result: Annotated[Literal["approve", "deny"], Query()]) -> HTMLResponse:
     """Approve or deny the payment; the outcome reaches the shop as a webhook."""
     approved = result == "approve"
-    await payments.complete_challenge(intent_id=intent_id, approve=approved)
-    intent = await payments.get_challenge(intent_id=intent_id)
+    intent = await payments.complete_challenge(intent_id=intent_id, approve=approved)
     return HTMLResponse(pages.answered(approved=approved, order_number=intent.order_number),
                         headers=NO_STORE)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -124,13 +125,11 @@ class SearchService:
 
     async def _has_index(self) -> bool:
         """True once any engine holds an index that readers can use."""
-        for engine in self.engines if not self._indexed else []:
-            try:
-                self._indexed = await engine.watermark() is not None
-            except OrchidError:
-                continue
-            if self._indexed:
-                break
+        for engine in [] if self._indexed else self.engines:
+            with contextlib.suppress(OrchidError):  # an engine that is down holds none
+                if await engine.watermark() is not None:
+                    self._indexed = True
+                    break
         return self._indexed
 
     async def _sync_if_due(self) -> None:
