@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from orchid.loadtest import cpu
+from orchid.stack.state import CLOCK_TICKS, process_tree
 
 BURN = 0.3  # CPU seconds the grandchild burns
 # The child waits for a line on stdin, starts a grandchild that burns BURN CPU seconds, and
@@ -72,9 +73,9 @@ def test_a_tree_counts_the_cpu_of_a_live_descendant() -> None:
         after = cpu.sample({"app": child.pid})
         spent = cpu.delta(before, after)["app"]
         assert spent is not None and spent >= BURN - 0.02
-        assert grandchild in cpu.tree(child.pid)
+        assert grandchild in process_tree(child.pid)
         own = cpu.process_ticks(child.pid)
-        assert own is not None and own / cpu.CLOCK_TICKS < BURN / 2  # not the child's own
+        assert own is not None and own / CLOCK_TICKS < BURN / 2  # not the child's own
 
 
 def test_another_root_inside_a_tree_keeps_its_own_cpu() -> None:
@@ -94,7 +95,7 @@ def test_a_reaped_descendant_still_counts_through_cutime() -> None:
         before = cpu.sample({"app": child.pid})
         grandchild = start_burn(child, grandchildren)
         after = cpu.sample({"app": child.pid})
-        assert grandchild not in cpu.tree(child.pid)
+        assert grandchild not in process_tree(child.pid)
         spent = cpu.delta(before, after)["app"]
         assert spent is not None and spent >= BURN - 0.02
 

@@ -14,43 +14,26 @@ counted once. Resolution is one clock tick (10 ms) per process per sample.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchid.stack.state import children
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+from orchid.stack.state import CLOCK_TICKS, process_tree, stat_fields
 
 
 def process_ticks(pid: int) -> int | None:
     """utime + stime + cutime + cstime of one process, in clock ticks; None when it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name may hold spaces and parentheses; the fields start after the last ')'.
-    fields = text.rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
-
-
-def tree(root: int, stop: frozenset[int] = frozenset()) -> list[int]:
-    """`root` and its descendants, not descending into the pids in `stop`."""
-    found, pending = [], [root]
-    while pending:
-        pid = pending.pop()
-        found.append(pid)
-        pending += [child for child in children(pid) if child not in stop]
-    return found
+    fields = stat_fields(pid)
+    return None if fields is None else sum(int(f) for f in fields[11:15])
 
 
 def tree_seconds(root: int, stop: frozenset[int] = frozenset()) -> float | None:
-    """CPU seconds of the tree of `root` (see `tree`); None when `root` itself is gone."""
+    """CPU seconds of `root` and its descendants, not descending into the pids in `stop`; None
+    when `root` itself is gone."""
     own = process_ticks(root)
     if own is None:
         return None
-    ticks = own + sum(process_ticks(pid) or 0 for pid in tree(root, stop)[1:])
+    ticks = own + sum(process_ticks(pid) or 0 for pid in process_tree(root, stop)[1:])
     return ticks / CLOCK_TICKS
 
 

@@ -28,7 +28,9 @@ def read_state(path: Path) -> dict[str, Any] | None:
     return state
 
 
-def _stat_fields(pid: int) -> list[str] | None:
+def stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (index 11 is utime); None when
+    the process is gone."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -52,13 +54,14 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def process_tree(pid: int) -> list[int]:
-    """The process and all its descendants (nginx workers, Elasticsearch's JVM)."""
+def process_tree(pid: int, stop: frozenset[int] = frozenset()) -> list[int]:
+    """The process and all its descendants (nginx workers, Elasticsearch's JVM), not
+    descending into the pids in `stop`."""
     tree, pending = [], [pid]
     while pending:
         current = pending.pop()
         tree.append(current)
-        pending += children(current)
+        pending += [child for child in children(current) if child not in stop]
     return tree
 
 
@@ -66,7 +69,7 @@ def process_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of the process tree (0 for processes already gone)."""
     ticks = 0
     for member in process_tree(pid):
-        fields = _stat_fields(member)
+        fields = stat_fields(member)
         if fields is not None:
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / CLOCK_TICKS
@@ -76,7 +79,7 @@ def process_rss_bytes(pid: int) -> int:
     """Resident memory of the process tree."""
     pages = 0
     for member in process_tree(pid):
-        fields = _stat_fields(member)
+        fields = stat_fields(member)
         if fields is not None:
             pages += int(fields[21])  # rss in pages
     return pages * PAGE_SIZE
@@ -100,5 +103,5 @@ def is_ours(pid: int, component: dict[str, Any], root: Path) -> bool:
 
 
 def _alive(pid: int) -> bool:
-    fields = _stat_fields(pid)
+    fields = stat_fields(pid)
     return fields is not None and fields[0] != "Z"
