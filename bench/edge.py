@@ -15,22 +15,21 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import platform
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.shop import embedded
 from orchid.edge.plan import EdgePlan
-from orchid.migrate import upgrade
+from orchid.loadtest.report import git_commit
+from orchid.loadtest.report import machine as machine_facts
 from orchid.stack.servers import ServerMissing, free_port
+from orchid.stack.state import process_tree
 from tests.edge.running import RunningEdge
-from tests.support.processes import OrchidProcess
-from tests.support.stack import TEST_SECRET
 
 RESULTS = Path(__file__).parent / "results" / "edge.md"
 HEADERS = ("User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0",
@@ -72,31 +71,14 @@ def cpu_ns(pids: list[int]) -> int:
     return total
 
 
-def family(pid: int) -> list[int]:
-    """`pid` and its direct children (an nginx master and its workers)."""
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(") ", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            children.append(int(stat.parent.name))
-    return [pid, *children]
-
-
-def wrk(url: str, method: str, body: str | None, seconds: int, connections: int,
-        folder: Path) -> str:
-    """Run wrk once; return its report."""
+def wrk(url: str, script: Path | None, seconds: int, connections: int) -> str:
+    """Run wrk once (`script` sets a POST's method and body); return its report."""
     path = shutil.which("wrk")
     if path is None:
         raise ServerMissing("wrk not found: apt-get install wrk")
     argv = [path, "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency",
             *(part for header in HEADERS for part in ("-H", header))]
-    if body is not None:
-        script = folder / "post.lua"
-        script.write_text(f"wrk.method = {method!r}\nwrk.body = [[{body}]]\n"
-                          "wrk.headers['Content-Type'] = 'application/json'\n")
+    if script is not None:
         argv += ["-s", str(script)]
     done = subprocess.run([*argv, url], capture_output=True, text=True, timeout=seconds + 30)
     return done.stdout
@@ -113,27 +95,20 @@ def parse(report: str) -> tuple[float, str, str, int, int]:
     return rps, p50, p99, count, sum(int(n) for n in errors.groups()) if errors else 0
 
 
-def upstream(folder: Path) -> OrchidProcess:
-    """A seeded embedded `orchid serve` that trusts the edge's address."""
-    data = folder / "data"
-    data.mkdir()
-    env = {"ORCHID_DATA_DIR": str(data), "ORCHID_SECRET_KEY": TEST_SECRET,
-           "ORCHID_LOG_JSON": "false", "ORCHID_TRUSTED_PROXIES": "127.0.0.1"}
-    from orchid.config import Settings
-
-    settings = Settings(data_dir=data)
-    upgrade(settings.main_url(), "main", settings.migrations_dir)
-    upgrade(settings.warehouse_url(), "warehouse", settings.migrations_dir)
-    subprocess.run([sys.executable, "-m", "orchid", "seed", "--products", "200",
-                    "--customers", "10"], env={**os.environ, **env}, check=True,
-                   capture_output=True)
-    return OrchidProcess(env, folder / "orchid.log").wait_ready(timeout=60)
+def _script(path: Path, method: str, body: str) -> Path:
+    """A wrk script that sends `body` as JSON with `method`."""
+    path.write_text(f"wrk.method = {method!r}\nwrk.body = [[{body}]]\n"
+                    "wrk.headers['Content-Type'] = 'application/json'\n")
+    return path
 
 
 def measure(args: argparse.Namespace, folder: Path) -> list[Run]:
     """Both edges, three requests each."""
-    app = upstream(folder)
+    # Trusting the edge's address, as behind the stack's edge.
+    app = embedded(folder, 200, 10, ORCHID_TRUSTED_PROXIES="127.0.0.1")
     runs = []
+    scripts = {label: _script(folder / f"request-{i}.lua", method, body) if body else None
+               for i, (label, (method, _, body)) in enumerate(REQUESTS.items())}
     try:
         for name, waf in (("nginx proxy (WAF off)", False), ("nginx + ModSecurity CRS", True)):
             plan = EdgePlan(prefix=folder / f"edge-{int(waf)}", http_port=free_port(),
@@ -141,12 +116,12 @@ def measure(args: argparse.Namespace, folder: Path) -> list[Run]:
                             waf=waf, workers=1)
             edge = RunningEdge(plan)
             try:
-                for label, (method, path, body) in REQUESTS.items():
-                    url = f"{edge.url}{path}"
-                    wrk(url, method, body, 1, 4, folder)  # warm-up: connections, caches
-                    edge_pids, app_pids = family(edge.proc.pid), [app.proc.pid]
+                for label, (_, path, _) in REQUESTS.items():
+                    url, script = f"{edge.url}{path}", scripts[label]
+                    wrk(url, script, 1, 4)  # warm-up: connections, caches
+                    edge_pids, app_pids = process_tree(edge.proc.pid), [app.proc.pid]
                     before = cpu_ns(edge_pids), cpu_ns(app_pids)
-                    report = wrk(url, method, body, args.seconds, args.connections, folder)
+                    report = wrk(url, script, args.seconds, args.connections)
                     after = cpu_ns(edge_pids), cpu_ns(app_pids)
                     rps, p50, p99, count, errors = parse(report)
                     runs.append(Run(name, label, rps, p50, p99, count, errors,
@@ -161,21 +136,16 @@ def measure(args: argparse.Namespace, folder: Path) -> list[Run]:
 
 def machine() -> str:
     """CPU model and count, OS, nginx version."""
-    model = next((line.split(":", 1)[1].strip()
-                  for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
+    box = machine_facts()
     nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
-    return (f"{os.cpu_count()} vCPU ({model}), {platform.platform()}, {nginx}, "
-            f"libmodsecurity 3.0.9 + OWASP CRS 3.3.4 (Debian), Python {platform.python_version()}")
+    return (f"{box['cores']} vCPU ({box['model']}), {platform.platform()}, {nginx}, "
+            f"libmodsecurity 3.0.9 + OWASP CRS 3.3.4 (Debian), Python {box['python']}")
 
 
 def commit() -> str:
     """The short commit, marked when the tree has uncommitted changes."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True,
-                           text=True).stdout.strip()
-    return f"{head}{' + uncommitted changes' if dirty else ''}"
+    git = git_commit()
+    return f"{git['short']}{' + uncommitted changes' if git['dirty'] else ''}"
 
 
 def report(runs: list[Run], args: argparse.Namespace) -> str:

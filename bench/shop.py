@@ -31,12 +31,12 @@ from tests.support.stack import TEST_SECRET
 RESULTS = Path(__file__).parent / "results"
 
 
-def embedded(folder: Path, products: int, customers: int) -> OrchidProcess:
-    """A migrated, seeded `orchid serve` in `folder`, ready."""
+def embedded(folder: Path, products: int, customers: int, **extra: str) -> OrchidProcess:
+    """A migrated, seeded `orchid serve` in `folder`, ready (`extra`: more ORCHID_* settings)."""
     data = folder / "data"
     data.mkdir()
     env = {"ORCHID_DATA_DIR": str(data), "ORCHID_SECRET_KEY": TEST_SECRET,
-           "ORCHID_LOG_JSON": "false"}
+           "ORCHID_LOG_JSON": "false", **extra}
     settings = Settings(data_dir=data)
     upgrade(settings.main_url(), "main", settings.migrations_dir)
     upgrade(settings.warehouse_url(), "warehouse", settings.migrations_dir)
