@@ -14,12 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from orchid.loadtest.report import us
+
 RESULTS = Path(__file__).parent / "results"
 KINDS = ("app", "mariadb", "redis", "elasticsearch", "edge")
-
-
-def _us(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.0f}"
 
 
 def _row(name: str, step: dict[str, Any], verdict: str = "") -> str:
@@ -27,8 +25,8 @@ def _row(name: str, step: dict[str, Any], verdict: str = "") -> str:
     by_kind = cpu["by_kind_us"]
     cells = [name, f"{step['offered_rps']:g}", f"{step['throughput']:.1f}", str(step["errors"]),
              f"{latency['p50']:.1f}", f"{latency['p95']:.1f}", f"{latency['p99']:.1f}",
-             *(_us(by_kind.get(kind)) for kind in KINDS), _us(cpu["target_us"]),
-             _us(cpu["generator_us"])]
+             *(us(by_kind.get(kind)) for kind in KINDS), us(cpu["target_us"]),
+             us(cpu["generator_us"])]
     if verdict:
         cells[0] += f" ({verdict})"
     return "| " + " | ".join(cells) + " |"
@@ -39,8 +37,10 @@ def table(names: list[str]) -> str:
     lines = ["| report | offered/s | achieved/s | errors | p50 ms | p95 ms | p99 ms | "
              + " | ".join(f"{k} µs/req" for k in KINDS) + " | all measured µs/req | "
              "generator µs/req |", "|---" * (9 + len(KINDS)) + "|"]
+    commits = set()
     for name in names:
         report = json.loads((RESULTS / f"{name}.json").read_text())
+        commits.add(report["git"]["short"])
         saturation = report.get("saturation")
         for index, step in enumerate(report["steps"]):
             verdict = ""
@@ -51,7 +51,6 @@ def table(names: list[str]) -> str:
             best = saturation["best_rps"]
             lines.append(f"| ↳ highest rate with p99 ≤ {saturation['p99_ms']:g} ms: "
                          f"**{f'{best:g}/s' if best else 'none'}** |" + " |" * (8 + len(KINDS)))
-    commits = {json.loads((RESULTS / f"{n}.json").read_text())["git"]["short"] for n in names}
     return "\n".join(lines) + f"\n\nCommits: {', '.join(sorted(commits))}."
 
 

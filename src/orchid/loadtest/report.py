@@ -64,7 +64,8 @@ def _ms(value: Latency | dict[str, Any] | None, key: str) -> str:
     return f"{number:.1f}"
 
 
-def _us(value: float | None) -> str:
+def us(value: float | None) -> str:
+    """Microseconds as a table cell: grouped thousands, a dash when not measured."""
     return "—" if value is None else f"{value:,.0f}"
 
 
@@ -101,8 +102,8 @@ def markdown(report: dict[str, Any]) -> str:
         row = [f"{step['offered_rps']:g}", str(step["users"]), f"{step['throughput']:.1f}",
                f"{step['requests']:,}", str(step["errors"]), _ms(overall, "p50"),
                _ms(overall, "p95"), _ms(overall, "p99"),
-               *(_us(cpu["by_kind_us"].get(k)) for k in kinds), _us(cpu["target_us"]),
-               _us(cpu["generator_us"]), f"{cpu['other_busy_cores']:.2f}"]
+               *(us(cpu["by_kind_us"].get(k)) for k in kinds), us(cpu["target_us"]),
+               us(cpu["generator_us"]), f"{cpu['other_busy_cores']:.2f}"]
         lines.append("| " + " | ".join(row) + " |")
     for index, step in enumerate(steps, 1):
         lines += ["", f"Step {index} ({step['offered_rps']:g}/s offered) by request type:", "",
@@ -147,6 +148,6 @@ def table(report: dict[str, Any]) -> Table:
                  _ms(overall, "p99"), style="bold")
     cpu = chosen["cpu"]
     grid.caption = "CPU µs/request: " + ", ".join(
-        [*(f"{k} {_us(v)}" for k, v in cpu["by_kind_us"].items()),
-         f"target {_us(cpu['target_us'])}", f"generator {_us(cpu['generator_us'])}"])
+        [*(f"{k} {us(v)}" for k, v in cpu["by_kind_us"].items()),
+         f"target {us(cpu['target_us'])}", f"generator {us(cpu['generator_us'])}"])
     return grid

@@ -15,7 +15,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
@@ -52,14 +52,12 @@ class Stepper:
     user_rate: float = 1.0
     seed: int = 1
     count: int = 0
-    restarts: list[str] = field(default_factory=list)
 
     def __call__(self, *, rate: float, duration: float) -> StepResult:
         """Offer `rate` requests/s for `duration` s after the warm-up; return the figures."""
         self.count += 1
         current = self.target.refreshed()
         changed = restarts(self.target, current)
-        self.restarts += changed
         self.target = current
         load = load_for(rate, users=self.users, user_rate=self.user_rate)
         plan = StepPlan(base_url=current.base_url, load=load, duration=duration,

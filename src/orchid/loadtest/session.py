@@ -108,7 +108,7 @@ def run_bench(target: Target, options: BenchOptions,
             results = [stepper(rate=options.rate, duration=options.duration)]
     finally:
         world_file.unlink(missing_ok=True)  # it holds session tokens; the pool file keeps them
-    end = stepper.target.refreshed()
+    after = restarts(stepper.target, stepper.target.refreshed())  # since the last step began
     report: dict[str, Any] = {
         "version": 1, "mode": "saturate" if options.saturate else "fixed",
         "started_at": started_at.isoformat(), "finished_at": datetime.now(UTC).isoformat(),
@@ -116,7 +116,7 @@ def run_bench(target: Target, options: BenchOptions,
         "target": {"source": target.source, "base_url": target.base_url,
                    "topology": target.topology, "workers": target.workers,
                    "components": [vars(c) for c in target.components],
-                   "restarts": stepper.restarts + restarts(stepper.target, end)},
+                   "restarts": [r for result in results for r in result.restarts] + after},
         "machine": reports.machine(), "git": reports.git_commit(),
         "method": {"summary": _method(options, len(world.products), pool_note),
                    "closed_loop": reports.CLOSED_LOOP, "weights": TASK_WEIGHTS,
@@ -124,7 +124,7 @@ def run_bench(target: Target, options: BenchOptions,
                    "products": len(world.products), "shoppers": len(world.shoppers)},
         "steps": [reports.step_dict(r) for r in results],
         "saturation": saturation,
-        "notes": [*target.notes, *(f"restart: {r}" for r in restarts(stepper.target, end))],
+        "notes": [*target.notes, *(f"restart: {r}" for r in after)],
     }
     reports.write(report, options.out)
     return report

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +66,10 @@ class World:
     pincodes: list[str] = field(default_factory=list)
     shoppers: list[Shopper] = field(default_factory=list)
 
-    @property
+    @cached_property
     def cart_skus(self) -> list[str]:
-        """SKUs shoppers put in carts: in stock and cheap enough for cash on delivery."""
+        """SKUs shoppers put in carts: in stock and cheap enough for cash on delivery (worked
+        out once: every add-to-cart task of the generator picks from it)."""
         cheap = [sku for p in self.products for sku, paise in zip(p.skus, p.prices, strict=True)
                  if paise <= CART_PRICE_CAP]
         return cheap or [sku for p in self.products for sku in p.skus]
