@@ -12,6 +12,7 @@ from typing import Any
 
 from orchid.edge.config import nginx_argv, render
 from orchid.edge.plan import EdgePlan
+from orchid.stack.components import tail
 from orchid.stack.servers import free_port
 from tests.support.processes import stop_process
 
@@ -55,10 +56,7 @@ class RunningEdge:
 
     def errors(self) -> str:
         """The tail of nginx's error log."""
-        try:
-            return "\n".join(self.plan.error_log.read_text().splitlines()[-20:])
-        except OSError:
-            return "(no error log)"
+        return tail(self.plan.error_log)
 
     def access_log(self) -> list[str]:
         """The access log lines written so far (the buffer is flushed on stop or each second)."""

@@ -9,19 +9,25 @@ Two sources:
   so no finer boundary matters to an edge; ~7 s, cached per iptocc version); IPv6 cannot be
   swept, so with this source IPv6 clients are let through and the map says so.
 
-    networks, note = country_networks(("IN",), source="auto")
+    render_geo_map(("IN",), "auto", prefix / "conf/orchid/geo-countries.conf")
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import os
+import shutil
 from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 
+from orchid.stack.servers import ROOT
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 TOR_FILES = (Path("/usr/share/tor/geoip"), Path("/usr/share/tor/geoip6"))
 SOURCES = ("auto", "tor-geoipdb", "iptocc")
+GEO_CACHE = ROOT / ".cache" / "edge"
 
 
 class GeoDataMissing(RuntimeError):
@@ -96,28 +102,35 @@ def resolve_source(source: str) -> str:
                          "(or pip install iptocc for IPv4 only)")
 
 
-def render_geo_map(countries: tuple[str, ...], source: str, target: Path) -> str:
-    """Write the `CIDR 1;` lines of `countries` to `target` (cached); return a note on coverage."""
+def render_geo_map(countries: tuple[str, ...], source: str, target: Path) -> None:
+    """Write the `CIDR 1;` lines of `countries` to `target`. The map is built once per data
+    version and country list into a cache shared by every edge folder (an iptocc sweep takes
+    seconds; tor-geoipdb is tens of thousands of ranges), then copied."""
     chosen = resolve_source(source)
     version = "tor-geoipdb" if chosen == "tor-geoipdb" else f"iptocc {metadata.version('iptocc')}"
     if chosen == "tor-geoipdb":
         version += " " + " ".join(str(int(p.stat().st_mtime)) for p in TOR_FILES)
     stamp = f"# {version} {','.join(sorted(countries))}\n"
-    if target.exists() and target.read_text(encoding="ascii").startswith(stamp):
-        return _coverage(chosen)
-    networks = (tor_networks(countries) if chosen == "tor-geoipdb"
-                else iptocc_networks(countries))
-    v4 = ipaddress.collapse_addresses(n for n in networks if n.version == 4)
-    v6 = ipaddress.collapse_addresses(n for n in networks if n.version == 6)
-    lines = [f"{net} 1;" for net in (*v4, *v6)]
-    if chosen == "iptocc":  # no IPv6 ranges: let IPv6 through rather than lock out Jio & co.
-        lines.append("::/0 1;  # iptocc cannot list IPv6 ranges; IPv6 is not filtered")
+    cached = GEO_CACHE / f"geo-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.conf"
+    if not _starts_with(cached, stamp):
+        networks = (tor_networks(countries) if chosen == "tor-geoipdb"
+                    else iptocc_networks(countries))
+        v4 = ipaddress.collapse_addresses(n for n in networks if n.version == 4)
+        v6 = ipaddress.collapse_addresses(n for n in networks if n.version == 6)
+        lines = [f"{net} 1;" for net in (*v4, *v6)]
+        if chosen == "iptocc":  # no IPv6 ranges: let IPv6 through rather than lock out Jio & co.
+            lines.append("::/0 1;  # iptocc cannot list IPv6 ranges; IPv6 is not filtered")
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")  # concurrent renders never see half
+        partial.write_text(stamp + "\n".join(lines) + "\n", encoding="ascii")
+        partial.replace(cached)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(stamp + "\n".join(lines) + "\n", encoding="ascii")
-    return _coverage(chosen)
+    shutil.copyfile(cached, target)
 
 
-def _coverage(source: str) -> str:
-    if source == "iptocc":
-        return "geo: iptocc (IPv4 by /24; IPv6 not filtered)"
-    return "geo: tor-geoipdb (IPv4 and IPv6)"
+def _starts_with(path: Path, stamp: str) -> bool:
+    try:
+        with path.open(encoding="ascii") as lines:
+            return lines.readline() == stamp
+    except OSError:
+        return False

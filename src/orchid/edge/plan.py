@@ -124,6 +124,11 @@ class Tls:
     key: Path | None = None
     hsts_seconds: int = 365 * 24 * 3600
 
+    def __post_init__(self) -> None:
+        if (self.cert is None) != (self.key is None):
+            # One without the other would quietly fall back to the self-signed pair.
+            raise ValueError("give both a certificate and its key, or neither")
+
 
 @dataclass(frozen=True, kw_only=True)
 class EdgePlan:

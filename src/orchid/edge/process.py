@@ -10,21 +10,15 @@ import os
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 from orchid.edge.config import base_argv, render
 from orchid.edge.plan import EdgePlan
+from orchid.stack.components import pid_alive, tail
+from orchid.stack.state import cmdline
 
 
 class EdgeError(RuntimeError):
     """nginx refused the configuration or did not start or stop in time."""
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no error log)"
 
 
 def check(plan: EdgePlan) -> None:
@@ -38,11 +32,11 @@ def running_pid(plan: EdgePlan) -> int | None:
     """The pid of this prefix's nginx master if it runs, else None."""
     try:
         pid = int(plan.pid_file.read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except (OSError, ValueError):
         return None
     # A recycled pid would belong to some other program: only ours has our prefix in argv.
-    return pid if "nginx" in cmdline and str(plan.prefix) in cmdline else None
+    argv = cmdline(pid)
+    return pid if "nginx" in argv and str(plan.prefix) in argv else None
 
 
 def start(plan: EdgePlan, *, timeout: float = 10.0) -> int:
@@ -54,13 +48,13 @@ def start(plan: EdgePlan, *, timeout: float = 10.0) -> int:
     plan.pid_file.unlink(missing_ok=True)
     done = subprocess.run(base_argv(plan), capture_output=True, text=True)
     if done.returncode != 0:
-        raise EdgeError(f"nginx did not start:\n{done.stderr.strip()}\n{_tail(plan.error_log)}")
+        raise EdgeError(f"nginx did not start:\n{done.stderr.strip()}\n{tail(plan.error_log)}")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if (pid := running_pid(plan)) is not None:
             return pid
         time.sleep(0.05)
-    raise EdgeError(f"nginx wrote no pid file within {timeout}s:\n{_tail(plan.error_log)}")
+    raise EdgeError(f"nginx wrote no pid file within {timeout}s:\n{tail(plan.error_log)}")
 
 
 def stop(plan: EdgePlan, *, timeout: float = 15.0) -> bool:
@@ -72,14 +66,8 @@ def stop(plan: EdgePlan, *, timeout: float = 15.0) -> bool:
         os.kill(pid, sig)  # QUIT finishes the requests in flight; TERM does not wait
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            if not Path(f"/proc/{pid}").exists() or _zombie(pid):
+            if not pid_alive(pid):
                 return True
             time.sleep(0.05)
     raise EdgeError(f"nginx (pid {pid}) did not stop within {timeout}s")
 
-
-def _zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
-    except (OSError, IndexError):
-        return True

@@ -83,10 +83,15 @@ class Component:
 
     def tail(self, lines: int = 20) -> str:
         """The last lines of the log, for error messages."""
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return tail(self.log, lines)
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    """The last lines of a log file, for error messages ("(no log)" when there is none)."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
 
 
 def pid_alive(pid: int) -> bool:
