@@ -9,8 +9,8 @@ from fastapi import FastAPI
 
 from orchid.kit.errors import InvalidInput, NotFound
 from orchid.kit.kv import MemoryStore
+from orchid.kit.money import inr as rupees
 from orchid.kit.placement import Unplaced
-from orchid.services.cart.pricing import rupees
 from orchid.services.cart.rules import new_guest_id
 from orchid.services.cart.schemas import MAX_LINES
 from orchid.services.cart.service import CART_TTL_SECONDS, CartService

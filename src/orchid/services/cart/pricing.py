@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from orchid.kit.money import inr as rupees  # the one formatter (cart notices say ₹499)
 from orchid.services.cart.schemas import CartLineRead, CartRead, StoredLine
 from orchid.services.catalog.schemas import VariantRead
 
@@ -91,12 +92,3 @@ def describe(variant: VariantRead) -> str:
     return f"{variant.product_name} ({variant.name})"
 
 
-def rupees(paise: int) -> str:
-    """Format paise as Indian rupees: 12345650 → "₹1,23,456.50", 49900 → "₹499"."""
-    whole, fraction = divmod(paise, 100)
-    digits = str(whole)
-    head, tail = digits[:-3], digits[-3:]
-    # Indian grouping: the last three digits, then pairs (lakh, crore).
-    pairs = [head[max(0, end - 2):end] for end in range(len(head), 0, -2)][::-1]
-    text = ",".join([*pairs, tail])
-    return f"₹{text}.{fraction:02d}" if fraction else f"₹{text}"

@@ -12,7 +12,7 @@ from orchid.services.accounts.errors import NotAuthenticated
 from orchid.services.catalog.schemas import CategoryNode
 from orchid.services.storefront.forms import Form, read_form
 from orchid.services.storefront.service import Storefront
-from orchid.services.storefront.session import Visitor, find_visitor
+from orchid.services.storefront.session import Visitor, count_bag, find_visitor
 
 
 def get_storefront(request: Request) -> Storefront:
@@ -51,6 +51,8 @@ async def page(storefront: Storefront, visitor: Visitor, template: str, *, statu
                cache: str = "private, no-cache", **context: Any) -> Response:
     """Render a page for `visitor`, with the shop's navigation, and set their cookies."""
     context.setdefault("query", "")
+    if visitor.bag_unknown:
+        visitor.cart_count, visitor.bag_unknown = await count_bag(visitor, storefront), False
     response = storefront.pages.render(template, status=status, cache=cache, visitor=visitor,
                                        departments=await departments(storefront), **context)
     return visitor.finish(response)

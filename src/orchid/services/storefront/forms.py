@@ -10,16 +10,15 @@ error page; a form the page itself re-renders (login, address) catches it to sho
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from fastapi import Request
 
 from orchid.kit.errors import InvalidInput
+from orchid.services.accounts import validation
 
 MAX_FORM_BYTES = 16 * 1024  # the largest page form (an address) is well under 1 KB
-PINCODE = re.compile(r"^[1-9][0-9]{5}$")
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -86,7 +85,7 @@ async def read_form(request: Request) -> Form:
 
 def check_pincode(value: str) -> str:
     """Return a 6-digit Indian pincode (first digit 1–9), spaces removed, or fail."""
-    pincode = value.replace(" ", "")
-    if not PINCODE.match(pincode):
-        raise BadForm("Enter a 6-digit pincode, e.g. 560034.", field="pincode")
-    return pincode
+    try:
+        return validation.check_pincode(value.replace(" ", ""))
+    except ValueError as exc:
+        raise BadForm("Enter a 6-digit pincode, e.g. 560034.", field="pincode") from exc

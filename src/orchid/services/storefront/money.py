@@ -7,26 +7,9 @@
 
 from __future__ import annotations
 
+from orchid.kit.money import group_indian, inr
 
-def group_indian(number: int) -> str:
-    """Group the digits of a whole number the Indian way: 1,29,999 and 1,00,00,000."""
-    sign, digits = ("-", str(-number)) if number < 0 else ("", str(number))
-    if len(digits) <= 3:
-        return sign + digits
-    head, tail = digits[:-3], digits[-3:]
-    pairs: list[str] = []
-    while len(head) > 2:
-        head, pair = head[:-2], head[-2:]
-        pairs.insert(0, pair)
-    return sign + ",".join([head, *pairs, tail])
-
-
-def inr(paise: int) -> str:
-    """Format integer paise as rupees: whole rupees plainly, paise only when there are some."""
-    sign, paise = ("-", -paise) if paise < 0 else ("", paise)
-    rupees, rest = divmod(paise, 100)
-    text = f"₹{group_indian(rupees)}"
-    return sign + (f"{text}.{rest:02d}" if rest else text)
+__all__ = ["discount_percent", "group_indian", "inr", "percent_label"]
 
 
 def discount_percent(*, price_paise: int, mrp_paise: int) -> int:

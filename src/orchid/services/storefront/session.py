@@ -43,6 +43,7 @@ class Visitor:
     csrf_token: str
     secure: bool
     cart_count: int | None = 0  # None: the cart could not be asked
+    bag_unknown: bool = False  # the cart may hold lines: counted when a page shows the badge
     notices: list[str] = field(default_factory=list)
     binding: str = field(default="", repr=False)
     _set: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False)
@@ -109,8 +110,8 @@ async def find_visitor(request: Request, storefront: Storefront) -> Visitor:
         if cookie is not None:
             visitor.drop_cookie(CART_COOKIE)
     visitor.csrf_token = storefront.csrf.token(visitor.binding)
-    if guest_id is not None or user is not None:
-        visitor.cart_count = await _count(visitor, storefront)
+    # Counting the bag is left to the pages that show it: a form post only redirects.
+    visitor.bag_unknown = guest_id is not None or user is not None
     return visitor
 
 
@@ -120,7 +121,8 @@ async def _merge(visitor: Visitor, storefront: Storefront, guest_id: str) -> Non
     visitor.notices.extend(merged.notices)
 
 
-async def _count(visitor: Visitor, storefront: Storefront) -> int | None:
+async def count_bag(visitor: Visitor, storefront: Storefront) -> int | None:
+    """Units in the visitor's bag, for the badge; None when the cart cannot be asked."""
     # The badge is a nicety: a cart store outage must not take the page down with it.
     try:
         lines = await storefront.services.cart.get_lines(cart_id=visitor.cart_id)
