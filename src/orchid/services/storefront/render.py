@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.exceptions import HTTPException
 
 from orchid.kit.errors import OrchidError, Unauthorized
+from orchid.services.orders.pricing import FREE_SHIPPING_FROM_PAISE
 from orchid.services.storefront import images
 from orchid.services.storefront.assets import Assets
 from orchid.services.storefront.money import discount_percent, group_indian, inr, percent_label
@@ -55,7 +56,8 @@ class Pages:
                                lstrip_blocks=True, auto_reload=False)
         self.env.filters.update(inr=inr, grouped=group_indian, percent=percent_label,
                                 ist=in_india, phone=phone_display)
-        self.env.globals.update(asset=assets.url, off=_off, shape_of=images.shape_of)
+        self.env.globals.update(asset=assets.url, off=_off, shape_of=images.shape_of,
+                                free_delivery_from=inr(FREE_SHIPPING_FROM_PAISE))
 
     def html(self, template: str, **context: Any) -> str:
         """Render a template to text."""
