@@ -15,7 +15,7 @@ import typer
 
 from orchid.edge.config import render
 from orchid.edge.plan import EdgePlan, Geo, Hosts, Tls
-from orchid.edge.process import EdgeError, check, running_pid, start, stop
+from orchid.edge.process import EdgeError, check, start, stop
 
 edge_app = typer.Typer(help="The nginx + ModSecurity edge.", no_args_is_help=True)
 
@@ -106,10 +106,5 @@ def start_command(prefix: Prefix = DEFAULT_PREFIX, http_port: int = 8080,
 @edge_app.command("stop")
 def stop_command(prefix: Prefix = DEFAULT_PREFIX) -> None:
     """Stop the edge started on this prefix (by its own pid file only)."""
-    plan = EdgePlan(prefix=prefix.resolve(), http_port=0, upstreams={"app": ["-"]},
-                    routes={})
-    pid = running_pid(plan)
-    if not stop(plan):
-        typer.echo(f"no edge running on {plan.prefix}")
-        return
-    typer.echo(f"edge stopped (pid {pid})")
+    pid = stop(prefix.resolve())
+    typer.echo(f"edge stopped (pid {pid})" if pid else f"no edge running on {prefix.resolve()}")

@@ -21,6 +21,8 @@ LOOPBACK = ("127.0.0.0/8", "::1/128")
 _RATE = re.compile(r"^(\d+)r/([sm])$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
+PID_FILE = Path("logs") / "nginx.pid"  # under the prefix
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -182,7 +184,7 @@ class EdgePlan:
 
     @property
     def pid_file(self) -> Path:
-        return self.prefix / "logs" / "nginx.pid"
+        return self.prefix / PID_FILE
 
     @property
     def error_log(self) -> Path:

@@ -10,9 +10,10 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 from orchid.edge.config import base_argv, render
-from orchid.edge.plan import EdgePlan
+from orchid.edge.plan import PID_FILE, EdgePlan
 from orchid.stack.components import pid_alive, tail
 from orchid.stack.state import cmdline
 
@@ -28,20 +29,20 @@ def check(plan: EdgePlan) -> None:
         raise EdgeError(f"nginx -t failed:\n{done.stderr.strip()}")
 
 
-def running_pid(plan: EdgePlan) -> int | None:
-    """The pid of this prefix's nginx master if it runs, else None."""
+def running_pid(prefix: Path) -> int | None:
+    """The pid of the nginx master started on `prefix` if it runs, else None."""
     try:
-        pid = int(plan.pid_file.read_text().strip())
+        pid = int((prefix / PID_FILE).read_text().strip())
     except (OSError, ValueError):
         return None
     # A recycled pid would belong to some other program: only ours has our prefix in argv.
     argv = cmdline(pid)
-    return pid if "nginx" in argv and str(plan.prefix) in argv else None
+    return pid if "nginx" in argv and str(prefix) in argv else None
 
 
 def start(plan: EdgePlan, *, timeout: float = 10.0) -> int:
     """Render, check and start the edge as a daemon; return the master's pid."""
-    if (pid := running_pid(plan)) is not None:
+    if (pid := running_pid(plan.prefix)) is not None:
         raise EdgeError(f"an edge already runs on {plan.prefix} (pid {pid})")
     render(plan)
     check(plan)
@@ -51,23 +52,24 @@ def start(plan: EdgePlan, *, timeout: float = 10.0) -> int:
         raise EdgeError(f"nginx did not start:\n{done.stderr.strip()}\n{tail(plan.error_log)}")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if (pid := running_pid(plan)) is not None:
+        if (pid := running_pid(plan.prefix)) is not None:
             return pid
         time.sleep(0.05)
     raise EdgeError(f"nginx wrote no pid file within {timeout}s:\n{tail(plan.error_log)}")
 
 
-def stop(plan: EdgePlan, *, timeout: float = 15.0) -> bool:
-    """Stop this prefix's nginx (graceful QUIT, then TERM); False if it was not running."""
-    pid = running_pid(plan)
+def stop(prefix: Path, *, timeout: float = 15.0) -> int | None:
+    """Stop the nginx started on `prefix` (graceful QUIT, then TERM); return its pid, or None
+    when none was running."""
+    pid = running_pid(prefix)
     if pid is None:
-        return False
+        return None
     for sig, wait in ((signal.SIGQUIT, timeout * 2 / 3), (signal.SIGTERM, timeout / 3)):
         os.kill(pid, sig)  # QUIT finishes the requests in flight; TERM does not wait
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if not pid_alive(pid):
-                return True
+                return pid
             time.sleep(0.05)
     raise EdgeError(f"nginx (pid {pid}) did not stop within {timeout}s")
 
