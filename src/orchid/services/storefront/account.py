@@ -6,6 +6,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import ValidationError
 
 from orchid.kit.errors import InvalidInput, RateLimited, Unauthorized
 from orchid.services.accounts.deps import SESSION_COOKIE, client_ip
@@ -22,7 +23,7 @@ from orchid.services.storefront.deps import (
     redirect,
     safe_next,
 )
-from orchid.services.storefront.forms import BadForm
+from orchid.services.storefront.forms import BadForm, field_messages
 from orchid.services.storefront.render import PageRoute
 from orchid.services.storefront.service import Storefront
 from orchid.services.storefront.session import Visitor, sign_in, sign_out
@@ -143,11 +144,9 @@ async def register(request: Request, storefront: StorefrontDep, visitor: Visitor
 
 
 def _first_message(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else ""
-        return f"{field.capitalize()}: {str(first['msg']).removeprefix('Value error, ')}"
+    if isinstance(exc, ValidationError):
+        field, message = field_messages(exc)[0]
+        return f"{field.capitalize()}: {message}"
     return "Please check the form."
 
 

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from orchid.services.accounts.schemas import AddressCreate
 from orchid.services.accounts.validation import STATES, UNION_TERRITORIES
-from orchid.services.storefront.forms import Form
+from orchid.services.storefront.forms import Form, field_messages
 
 FIELDS = ("name", "phone", "line1", "line2", "landmark", "city", "state", "pincode")
 OPTIONAL = ("line2", "landmark")
@@ -37,9 +37,8 @@ def read_address(form: Form) -> tuple[AddressCreate | None, AddressForm]:
     try:
         return AddressCreate.model_validate(data), typed
     except ValidationError as exc:
-        for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else "form"
-            message = str(error["msg"]).removeprefix("Value error, ")
+        for name, message in field_messages(exc):
+            name = name or "form"
             typed.errors.setdefault(name, f"{LABELS.get(name, name)} {message}"
                                     if message[:1].islower() else message)
         return None, typed

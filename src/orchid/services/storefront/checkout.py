@@ -23,7 +23,7 @@ from orchid.services.storefront.deps import (
     posted,
     redirect,
 )
-from orchid.services.storefront.forms import BadForm, Form
+from orchid.services.storefront.forms import BadForm, Form, field_messages
 from orchid.services.storefront.render import PageRoute
 from orchid.services.storefront.service import Storefront
 from orchid.services.storefront.session import Visitor
@@ -79,7 +79,7 @@ def _payment(form: Form) -> CodMethod | CardMethod:
                           expiry=form.text("expiry", max_length=8, label="Expiry"),
                           cvv=form.text("cvv", max_length=4, label="CVV"))
     except ValidationError as exc:
-        field = str(exc.errors()[0]["loc"][0]).replace("_", " ")
+        field = field_messages(exc)[0][0].replace("_", " ")
         raise BadForm(f"Check the card's {field}.") from exc
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from fastapi import Request
+from pydantic import ValidationError
 
 from orchid.kit.errors import InvalidInput
 from orchid.services.accounts import validation
@@ -89,3 +90,10 @@ def check_pincode(value: str) -> str:
         return validation.check_pincode(value.replace(" ", ""))
     except ValueError as exc:
         raise BadForm("Enter a 6-digit pincode, e.g. 560034.", field="pincode") from exc
+
+
+def field_messages(exc: ValidationError) -> list[tuple[str, str]]:
+    """(field, message) of each of pydantic's complaints, in the shopper's words: the field
+    name ("" for the whole form) and the message without pydantic's "Value error, " prefix."""
+    return [(str(error["loc"][0]) if error["loc"] else "",
+             str(error["msg"]).removeprefix("Value error, ")) for error in exc.errors()]
