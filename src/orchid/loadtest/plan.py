@@ -51,14 +51,14 @@ class Load:
 
 
 def load_for(rate: float, *, users: int | None = None, user_rate: float = DEFAULT_USER_RATE,
-             max_users: int = MAX_USERS, per_task: float | None = None) -> Load:
+             max_users: int = MAX_USERS) -> Load:
     """Return the users × per-user task rate that offer `rate` requests per second.
 
     Without `users`, as many users as keep each at `user_rate` tasks/s (at most `max_users`).
     """
     if rate <= 0:
         raise ValueError("the rate must be positive")
-    tasks = rate / (per_task if per_task is not None else requests_per_task())
+    tasks = rate / requests_per_task()
     if users is None:
         users = min(max_users, max(1, math.ceil(tasks / user_rate)))
     if users < 1:

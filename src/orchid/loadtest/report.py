@@ -14,7 +14,7 @@ from typing import Any
 from rich.table import Table
 
 from orchid.loadtest.plan import REQUEST_TYPES
-from orchid.loadtest.stats import Latency, StepResult
+from orchid.loadtest.stats import StepResult
 
 REPO = Path(__file__).resolve().parents[3]
 CLOSED_LOOP = ("Locust is closed-loop per user: a user sends its next request only after the "
@@ -57,11 +57,8 @@ def write(report: dict[str, Any], folder: Path) -> tuple[Path, Path]:
     return json_path, md_path
 
 
-def _ms(value: Latency | dict[str, Any] | None, key: str) -> str:
-    if value is None:
-        return "—"
-    number = value[key] if isinstance(value, dict) else getattr(value, key)
-    return f"{number:.1f}"
+def _ms(value: dict[str, Any] | None, key: str) -> str:
+    return "—" if value is None else f"{value[key]:.1f}"
 
 
 def us(value: float | None) -> str:
