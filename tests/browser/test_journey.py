@@ -23,24 +23,24 @@ PHONES = {"desktop": "+919812345671", "phone": "+919812345672"}
 def test_search_pick_a_shade_sign_in_by_otp_and_pay_cash_on_delivery(
         viewport: Viewport, shop: Shop, playwright: Playwright, screenshots: Path,
         tmp_path: Path) -> None:
-    browser = open_browser(playwright, viewport, tmp_path / "profile")
-    try:
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
-        shot = Recorder(page, screenshots / viewport.name)
-        _journey(page, shop, shot, phone=PHONES[viewport.name])
-    finally:
-        browser.close()
+    _in_browser(playwright, viewport, tmp_path / "profile", screenshots / viewport.name,
+                shop, phone=PHONES[viewport.name])
 
 
 def test_the_journey_with_the_storefront_in_its_own_process(
         split_shop: Shop, playwright: Playwright, screenshots: Path, tmp_path: Path) -> None:
-    browser = open_browser(playwright, DESKTOP, tmp_path / "profile")
+    _in_browser(playwright, DESKTOP, tmp_path / "profile", screenshots / "desktop-split",
+                split_shop, phone="+919812345673")
+
+
+def _in_browser(playwright: Playwright, viewport: Viewport, profile: Path, shots: Path,
+                shop: Shop, *, phone: str) -> None:
+    """The journey in a fresh browser at `viewport`, screenshots into `shots`."""
+    browser = open_browser(playwright, viewport, profile)
     try:
         page = browser.new_page()
         page.set_default_timeout(15_000)
-        shot = Recorder(page, screenshots / "desktop-split")
-        _journey(page, split_shop, shot, phone="+919812345673")
+        _journey(page, shop, Recorder(page, shots), phone=phone)
     finally:
         browser.close()
 
