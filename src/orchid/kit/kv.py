@@ -82,9 +82,12 @@ class MemoryStore:
         now, item = self._now(), self._live(key)
         # The theoretical arrival time: when the bucket would be full again.
         tat = max(float(item[0]), now) if item else now
+        # Booked time against the allowance, not (tat + interval) - now > window: that sum
+        # rounds, and refused a fresh key's only token (limit 1) at some clock readings.
+        wait = (tat - now) - (window - window / limit)
+        if wait > 0:
+            return wait
         new_tat = tat + window / limit
-        if new_tat - now > window:
-            return new_tat - now - window
         self._data[key] = (repr(new_tat).encode(), new_tat)  # expires once the bucket is full
         return 0.0
 
@@ -102,7 +105,7 @@ now = tonumber(now[1]) + tonumber(now[2]) / 1000000
 local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-local wait = tat + window / limit - now - window
+local wait = (tat - now) - (window - window / limit)
 if wait > 0 then return tostring(wait) end
 local new_tat = tat + window / limit
 redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000))
