@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from orchid.app import create_app
 from orchid.config import Settings
 from orchid.kit.db import Database
 from orchid.migrate import upgrade
-from tests.support.stack import TEST_SECRET
+from tests.support.stack import TEST_SECRET, split_overrides
 
 STAFF_EMAIL, STAFF_PASSWORD = "staff@orchid.test", "staff-password-123"
 
@@ -59,6 +60,25 @@ async def app(data_dir: Path) -> AsyncIterator[FastAPI]:
     application = create_app(embedded_settings(data_dir))
     async with application.router.lifespan_context(application):
         yield application
+
+
+Apart = Callable[[list[str]], Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def apart(data_dir: Path) -> AsyncIterator[Apart]:
+    """Start a process running only the named services (on the same data dir), as another
+    process sees it: its internal routes are mounted and guarded (tests.support.stack keys)."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(services: list[str]) -> httpx.AsyncClient:
+            app = create_app(embedded_settings(data_dir, services=services,
+                                               **split_overrides()))
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            return await stack.enter_async_context(httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://apart"))
+
+        yield start
 
 
 @pytest.fixture

@@ -13,42 +13,41 @@ from orchid.config import Settings
 from orchid.kit.consistency import ReadYourWritesMiddleware
 from orchid.kit.errors import install_error_handlers
 from orchid.kit.observability import RequestContextMiddleware, health_router
-from orchid.kit.placement import internal_router
 from orchid.platform import Resources
-from orchid.services.registry import SPECS, assemble
-from orchid.sweeper import run_sweeper
+from orchid.services.registry import assemble, check_placement, specs
 
 
 def create_app(settings: Settings, *, resources: Resources | None = None) -> FastAPI:
-    """Create the ASGI app serving `settings.services`."""
+    """Create the ASGI app serving the services `settings` places here."""
+    check_placement(settings)
     resources = resources or Resources.from_settings(settings)
-    services = assemble(resources, settings.services)
+    assembly = assemble(resources)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await resources.start()
-        sweeper = None
-        if "orders" in settings.services and settings.sweep_interval_seconds > 0:
-            # Expired reservations and abandoned checkouts are cleaned where orders runs.
-            sweeper = asyncio.create_task(run_sweeper(services, settings.sweep_interval_seconds),
-                                          name="orchid-sweeper")
+        tasks = [asyncio.create_task(work(), name=f"orchid-background-{i}")
+                 for i, work in enumerate(assembly.background)]
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
-            search = services.local().get("search")
-            if search is not None:
-                await search.close()
+                    await task
+            for close in assembly.closers:
+                await close()
             await resources.close()
 
+    placed = list(assembly.local)
     app = FastAPI(title="Orchid", version="0.1.0", lifespan=lifespan,
                   description="Commerce services of the Orchid beauty shop. "
-                              f"This process serves: {', '.join(settings.services)}.")
-    app.state.settings, app.state.resources, app.state.services = settings, resources, services
-    pages = [SPECS[n].error_page for n in settings.services if SPECS[n].error_page]
+                              f"This process serves: {', '.join(placed)}.")
+    app.state.settings, app.state.resources = settings, resources
+    app.state.assembly, app.state.services = assembly, assembly.services
+    app.state.authenticator = assembly.authenticator
+    pages = [page for name in placed if (page := specs()[name].error_page) is not None]
     install_error_handlers(app, html_page=pages[0] if pages else None)
     # Outermost first: the request id must exist before anything logs or fails.
     app.add_middleware(ReadYourWritesMiddleware, window=settings.read_your_writes_seconds,
@@ -59,8 +58,6 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
     if settings.redis_url:
         checks["redis"] = resources.store.ping
     app.include_router(health_router(checks))
-    token = settings.internal_token.get_secret_value() if settings.internal_token else None
-    for name in settings.services:
-        app.include_router(SPECS[name].router)
-        app.include_router(internal_router(name, getattr(services, name), token=token))
+    for router in assembly.routers:
+        app.include_router(router)
     return app

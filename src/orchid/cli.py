@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import uvicorn
 
-from orchid.config import SERVICE_NAMES, Settings, ensure_dev_secret, load_settings
+from orchid.config import Settings, ensure_dev_internal_keys, ensure_dev_secret, load_settings
 from orchid.edge.cli import edge_app
 from orchid.kit.observability import configure_logging
 from orchid.loadtest.cli import bench
@@ -22,6 +23,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 search_app = typer.Typer(help="Search indexes.", no_args_is_help=True)
 app.add_typer(search_app, name="search")
+keys_app = typer.Typer(help="Caller keys of internal calls between processes.",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 app.command("up")(stack_cli.up)
 app.command("status")(stack_cli.status)
 app.command("down")(stack_cli.down)
@@ -52,10 +56,16 @@ def serve(
     settings = _settings(**overrides)
     configure_logging(json=settings.log_json)
     from orchid.app import create_app
+    from orchid.services.registry import SERVICE_NAMES
+
+    if settings.embedded and settings.services:
+        # A laptop split over processes: every process shares the data dir's caller keys.
+        ensure_dev_internal_keys(settings, list(SERVICE_NAMES))
+        settings = _settings(**overrides)
 
     bind_host, bind_port = host or settings.host, port or settings.port
-    typer.echo(f"Orchid serving {', '.join(settings.services)} on http://{bind_host}:{bind_port} "
-               f"(docs at /docs)")
+    placed = ", ".join(settings.services) or "every service"
+    typer.echo(f"Orchid serving {placed} on http://{bind_host}:{bind_port} (docs at /docs)")
     # The client address comes from X-Forwarded-For only when the edge sent it; anyone else's
     # header is ignored, so per-IP limits cannot be dodged by forging one.
     proxy: dict[str, Any] = {"proxy_headers": bool(settings.trusted_proxies),
@@ -111,6 +121,7 @@ def user_create(
     import os
 
     from orchid.platform import Resources
+    from orchid.services.accounts.peers import Peers
     from orchid.services.accounts.service import build as build_accounts
 
     password = os.environ.get("ORCHID_NEW_USER_PASSWORD") or getpass.getpass("Password: ")
@@ -119,7 +130,7 @@ def user_create(
     async def create() -> None:
         resources = Resources.from_settings(settings)
         try:
-            user = await build_accounts(resources).create_user(
+            user = await build_accounts(resources, Peers()).create_user(
                 email=email, password=password, name=name, role=role)
             typer.echo(f"created {role} {user.email}")
         finally:
@@ -148,7 +159,7 @@ def search_sync() -> None:
 def sweep() -> None:
     """Release expired reservations and cancel abandoned checkouts once."""
     from orchid.app import create_app
-    from orchid.sweeper import sweep_once
+    from orchid.services.orders.tasks import sweep_once
 
     settings = _settings(sweep_interval_seconds=0)
     configure_logging(json=settings.log_json)
@@ -156,10 +167,27 @@ def sweep() -> None:
     async def run() -> None:
         application = create_app(settings)
         async with application.router.lifespan_context(application):
-            report = await sweep_once(application.state.services)
+            report = await sweep_once(application.state.services.orders)
         typer.echo(str(report))
 
     asyncio.run(run())
+
+
+@keys_app.command("generate")
+def keys_generate(
+    into: Annotated[Path, typer.Option(help="Secrets folder to write (ORCHID_SECRETS_DIR).")],
+    callers: Annotated[str, typer.Option(help="Comma-separated calling services.")] = "",
+) -> None:
+    """Write a fresh key per calling service, and their digests, into a secrets folder."""
+    from orchid.kit.callers import key_digest, new_key_set, write_key_files
+    from orchid.services.registry import SERVICE_NAMES
+
+    names = [c.strip() for c in callers.split(",") if c.strip()] or list(SERVICE_NAMES)
+    keys = new_key_set(names)
+    write_key_files(into, keys)
+    # Digests are not secret: they go to every process that accepts these callers.
+    for caller, key in keys.items():
+        typer.echo(f"{caller}={key_digest(key)}")
 
 
 def main() -> None:  # pragma: no cover
@@ -167,4 +195,4 @@ def main() -> None:  # pragma: no cover
     app()
 
 
-__all__ = ["app", "main", "SERVICE_NAMES"]
+__all__ = ["app", "main"]

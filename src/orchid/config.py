@@ -14,8 +14,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-SERVICE_NAMES = ("catalog", "accounts", "cart", "inventory", "payments", "orders",
-                 "search", "storefront")
+from orchid.kit.callers import new_key_set, write_key_files
+
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "password", "xxx", "todo"}
 
 
@@ -51,17 +51,16 @@ class Settings(BaseSettings):
     redis_timeout_seconds: float = 1.0
     redis_max_connections: int = 200
 
-    # Placement: which services this process runs; peers for the others.
-    services: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(SERVICE_NAMES))
-    peer_catalog_url: str | None = None
-    peer_accounts_url: str | None = None
-    peer_cart_url: str | None = None
-    peer_inventory_url: str | None = None
-    peer_payments_url: str | None = None
-    peer_orders_url: str | None = None
-    peer_search_url: str | None = None
+    # Placement: which services this process runs (none named: all of them), where the peers
+    # it calls run ("catalog=http://10.0.0.5:8000,cart=…"), and the caller keys of internal
+    # calls: this process's own, by calling service ("orders=<key>", secret), and the SHA-256
+    # digests of the keys whose calls it accepts ("storefront=<hex>", not secret).
+    services: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    peer_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     peer_timeout_seconds: float = 5.0
-    internal_token: SecretStr | None = None
+    internal_keys: Annotated[dict[str, SecretStr], NoDecode] = Field(default_factory=dict)
+    internal_callers: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    secrets_dir: Path | None = None  # default: <data_dir>/secrets
 
     # Accounts.
     secret_key: SecretStr | None = None
@@ -93,18 +92,24 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("services")
+    @field_validator("peer_urls", "internal_keys", "internal_callers", mode="before")
     @classmethod
-    def _known_services(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - set(SERVICE_NAMES))
-        if unknown:
-            raise ValueError(f"unknown services {unknown}; known: {', '.join(SERVICE_NAMES)}")
+    def _split_pairs(cls, value: object) -> object:
+        if isinstance(value, SecretStr):  # a secret file is read as one secret string
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            pairs = [part.strip().partition("=") for part in value.split(",") if part.strip()]
+            bad = [name for name, eq, given in pairs if not (name and eq and given)]
+            if bad:
+                raise ValueError(f"expected name=value pairs separated by commas, got {bad}")
+            return {name.strip(): given.strip() for name, _, given in pairs}
         return value
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
-        for name in ("secret_key", "internal_token", "sms_api_key"):
-            value: SecretStr | None = getattr(self, name)
+        named = {name: getattr(self, name) for name in ("secret_key", "sms_api_key")}
+        named |= {f"internal_keys[{caller}]": key for caller, key in self.internal_keys.items()}
+        for name, value in named.items():
             plain = value.get_secret_value().strip().lower() if value is not None else None
             if plain is not None and plain in PLACEHOLDER_SECRETS:
                 raise ValueError(f"ORCHID_{name.upper()} is a placeholder; set a real secret")
@@ -124,11 +129,6 @@ class Settings(BaseSettings):
         embedded = f"sqlite+aiosqlite:///{self.data_dir / 'warehouse.db'}"
         return self.warehouse_primary_url or embedded
 
-    def peer_url(self, service: str) -> str | None:
-        """Return the base URL of the process that runs `service`, if configured."""
-        value: str | None = getattr(self, f"peer_{service}_url", None)
-        return value
-
     def require_secret_key(self) -> str:
         """Return the secret key or fail by name."""
         if self.secret_key is None:
@@ -137,12 +137,23 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build settings from the environment, reading secret files from `<data_dir>/secrets`."""
+    """Build settings from the environment, reading secret files from `secrets_dir`."""
     probe = Settings(**overrides)  # type: ignore[arg-type]
-    secrets_dir = probe.data_dir / "secrets"
+    secrets_dir = probe.secrets_dir or probe.data_dir / "secrets"
     if secrets_dir.is_dir():
         return Settings(_secrets_dir=secrets_dir, **overrides)  # type: ignore[arg-type]
     return probe
+
+
+def ensure_dev_internal_keys(settings: Settings, callers: list[str]) -> None:
+    """Give an embedded dev setup split over processes one key per caller, shared by all.
+
+    Every process of such a setup reads the same secrets folder, so each may pose as any
+    caller: fine on a laptop; a real deployment gives each process only its own keys.
+    """
+    folder = settings.secrets_dir or settings.data_dir / "secrets"
+    if not (folder / "orchid_internal_keys").exists():
+        write_key_files(folder, new_key_set(callers))
 
 
 def ensure_dev_secret(data_dir: Path) -> None:

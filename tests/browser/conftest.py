@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Playwright, sync_playwright
 
-from orchid.config import SERVICE_NAMES
+from orchid.kit.callers import as_pairs
+from orchid.services.registry import SERVICE_NAMES, remote_peers
 from tests.browser.pages import Viewport
 from tests.support.processes import OrchidProcess, seeded_env
+from tests.support.stack import split_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -57,12 +59,13 @@ def split_shop(migrated_template: Path, tmp_path_factory: pytest.TempPathFactory
     per-service stack): sign-in, addresses, cart and checkout are remote calls."""
     folder = tmp_path_factory.mktemp("split-shop")
     env = seeded_env(migrated_template, folder, products=300, customers=10,
-                     ORCHID_LOG_JSON="true", ORCHID_INTERNAL_TOKEN="split-shop-internal-token")
+                     ORCHID_LOG_JSON="true")
     others = [name for name in SERVICE_NAMES if name != "storefront"]
-    services = OrchidProcess(env, folder / "services.log", services=",".join(others))
-    peers = {f"ORCHID_PEER_{name.upper()}_URL": services.url for name in others}
-    storefront = OrchidProcess({**env, **peers}, folder / "storefront.log",
-                               services="storefront")
+    services = OrchidProcess({**env, **split_env(others)}, folder / "services.log",
+                             services=",".join(others))
+    peers = as_pairs({name: services.url for name in remote_peers(["storefront"])})
+    storefront = OrchidProcess({**env, **split_env(["storefront"]), "ORCHID_PEER_URLS": peers},
+                               folder / "storefront.log", services="storefront")
     try:
         services.wait_ready()
         yield Shop(storefront.wait_ready().url, folder / "services.log")

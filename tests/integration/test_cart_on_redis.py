@@ -43,7 +43,7 @@ def on_redis(kv: RedisStore, services: Services) -> CartService:
     """A cart service whose carts live in `kv`."""
     store = cart_store(kv, ttl=CART_TTL_SECONDS)
     assert isinstance(store, RedisCartStore)
-    return CartService(store=store, services=services)
+    return CartService(store=store, peers=services.cart.peers)
 
 
 def customer() -> str:

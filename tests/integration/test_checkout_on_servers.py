@@ -24,9 +24,9 @@ from orchid.kit.orm import MainBase, utcnow
 from orchid.services.accounts.sms import DevSmsSender
 from orchid.services.orders.models import Order
 from orchid.services.orders.service import OrdersService
+from orchid.services.orders.tasks import sweep_once
 from orchid.services.payments.schemas import CodMethod
 from orchid.services.registry import Services
-from orchid.sweeper import sweep_once
 from tests.support.servers import MariaDBPair, Redis
 from tests.support.stack import settings_on_servers
 from tests.unit.orders_factories import (
@@ -163,7 +163,8 @@ async def test_crash_after_confirming_recovers(app: FastAPI, services: Services,
         if step == "confirmed":
             raise Crash(step)
 
-    crashing = OrdersService(db=app.state.resources.main_db, services=services, faults=fault)
+    crashing = OrdersService(db=app.state.resources.main_db, peers=services.orders.peers,
+                             faults=fault)
     async with client(app) as api:
         shopper = await sign_in_by_sms(app, api)
     await fill_cart(services, shopper, (sku, 2))
@@ -175,7 +176,7 @@ async def test_crash_after_confirming_recovers(app: FastAPI, services: Services,
     if recovery == "retry":
         assert (await services.orders.checkout(**call)).order.status == "confirmed"
     else:
-        report = await sweep_once(services, now=utcnow() + timedelta(minutes=16))
+        report = await sweep_once(services.orders, now=utcnow() + timedelta(minutes=16))
         assert len(report.allocations_finished) == 1
     [order] = await orders_of(app.state.resources.main_db, shopper.customer_id)
     assert order.status == "confirmed" and order.allocated

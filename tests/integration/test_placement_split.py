@@ -1,7 +1,7 @@
 """Catalog and accounts in two processes: staff checks made by catalog reach accounts over HTTP.
 
 The same routes and the same calling code run in the one-process tests; here only the
-configuration differs (ORCHID_SERVICES and ORCHID_PEER_<SERVICE>_URL).
+configuration differs (ORCHID_SERVICES, ORCHID_PEER_URLS and the caller keys).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from orchid.stack.servers import free_port
 from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
 from tests.support.processes import OrchidProcess
-from tests.support.stack import TEST_SECRET
+from tests.support.stack import TEST_SECRET, split_env
 
 PRODUCT = {
     "slug": "kesar-glow-face-oil", "name": "Kesar Glow Face Oil", "brand": "kesar-co",
@@ -32,14 +32,15 @@ PRODUCT = {
 def split(data_dir: Path, tmp_path: Path) -> Iterator[tuple[OrchidProcess, OrchidProcess]]:
     """An accounts process and a catalog process that know each other as peers."""
     base = {"ORCHID_DATA_DIR": str(data_dir), "ORCHID_SECRET_KEY": TEST_SECRET,
-            "ORCHID_INTERNAL_TOKEN": "split-test-internal-token", "ORCHID_LOG_JSON": "false"}
+            "ORCHID_LOG_JSON": "false"}
     subprocess.run([sys.executable, "-m", "orchid", "user", "create", "--email", STAFF_EMAIL],
                    env={**os.environ, **base, "ORCHID_NEW_USER_PASSWORD": STAFF_PASSWORD},
                    check=True, capture_output=True)
     catalog_port = free_port()
-    accounts = OrchidProcess({**base, "ORCHID_PEER_CATALOG_URL": f"http://127.0.0.1:{catalog_port}"},
+    accounts = OrchidProcess({**base, **split_env(["accounts"])},
                              tmp_path / "accounts.log", services="accounts")
-    catalog = OrchidProcess({**base, "ORCHID_PEER_ACCOUNTS_URL": accounts.url},
+    catalog = OrchidProcess({**base, **split_env(["catalog"]),
+                             "ORCHID_PEER_URLS": f"accounts={accounts.url}"},
                             tmp_path / "catalog.log", services="catalog", port=catalog_port)
     try:
         yield accounts.wait_ready(), catalog.wait_ready()

@@ -30,3 +30,37 @@ def settings_on_servers(main: MariaDBPair, warehouse: MariaDBPair, redis: Redis,
     main.wait_replicated()
     warehouse.wait_replicated()
     return settings
+
+
+def caller_keys() -> dict[str, str]:
+    """A fixed caller key per service, for tests that split services over processes."""
+    from orchid.services.registry import SERVICE_NAMES
+
+    return {name: f"test-caller-key-of-{name}-0123456789abcdef" for name in SERVICE_NAMES}
+
+
+def split_overrides(own: list[str] | None = None) -> dict[str, Any]:
+    """Settings of a split process: its own caller keys (all when None), every caller known."""
+    from orchid.kit.callers import key_digest
+
+    keys = caller_keys()
+    mine = keys if own is None else {name: keys[name] for name in own}
+    return {"internal_keys": {name: SecretStr(key) for name, key in mine.items()},
+            "internal_callers": {name: key_digest(key) for name, key in keys.items()}}
+
+
+def split_env(own: list[str] | None = None) -> dict[str, str]:
+    """The same as environment variables, for `orchid serve` in a child process."""
+    from orchid.kit.callers import as_pairs, key_digest
+
+    keys = caller_keys()
+    mine = keys if own is None else {name: keys[name] for name in own}
+    return {"ORCHID_INTERNAL_KEYS": as_pairs(mine),
+            "ORCHID_INTERNAL_CALLERS": as_pairs({n: key_digest(k) for n, k in keys.items()})}
+
+
+def caller_headers(caller: str) -> dict[str, str]:
+    """The headers by which service `caller` identifies itself on an internal call."""
+    from orchid.kit.callers import Credential
+
+    return Credential(caller, caller_keys()[caller]).headers()

@@ -210,7 +210,7 @@ def crashing(shop: Shop, step: str) -> OrdersService:
         if name == step:
             raise Crash(name)
 
-    return OrdersService(db=shop.main_db, services=shop.services, faults=fault)
+    return OrdersService(db=shop.main_db, peers=shop.services.orders.peers, faults=fault)
 
 
 async def crash_at(shop: Shop, step: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from fastapi import FastAPI
@@ -31,7 +32,8 @@ async def services(app: FastAPI) -> Services:
 
 def cart_service(services: Services, ttl: float = CART_TTL_SECONDS) -> CartService:
     """A cart service on its own in-memory store."""
-    return CartService(store=LockedCartStore(MemoryStore(), ttl=ttl), services=services)
+    return CartService(store=LockedCartStore(MemoryStore(), ttl=ttl),
+                       peers=services.cart.peers)
 
 
 @pytest.fixture
@@ -155,9 +157,10 @@ async def test_stock_shows_per_line(services: Services, cart: CartService) -> No
 
 
 async def test_unknown_stock_when_inventory_is_not_placed(services: Services) -> None:
-    elsewhere = Services()
-    elsewhere.catalog, elsewhere.inventory = services.catalog, Unplaced("inventory")  # type: ignore[assignment]
-    read = await cart_service(elsewhere).add(cart_id=CUSTOMER, sku=KAJAL, quantity=1)
+    peers = replace(services.cart.peers, inventory=Unplaced("inventory"))
+    elsewhere = CartService(store=LockedCartStore(MemoryStore(), ttl=CART_TTL_SECONDS),
+                            peers=peers)
+    read = await elsewhere.add(cart_id=CUSTOMER, sku=KAJAL, quantity=1)
     line = read.lines[0]
     assert (line.available, line.in_stock, line.purchasable) == (None, None, True)
     assert read.subtotal_paise == 49900

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from orchid.kit.callers import Credential
 from orchid.kit.errors import Conflict
 from orchid.kit.placement import RemoteService
 from orchid.services.inventory.schemas import ReserveLine
 from orchid.services.inventory.service import InventoryService
-from tests.conftest import STAFF_PASSWORD
+from orchid.services.orders import peers as orders_peers
+from tests.conftest import STAFF_PASSWORD, Apart
 from tests.support.problems import assert_problem
+from tests.support.stack import caller_keys
 
 BASE = "/api/v1/inventory"
 Headers = dict[str, str]
@@ -148,10 +151,12 @@ async def test_reservations_are_not_public_routes(api: httpx.AsyncClient) -> Non
         assert (await api.post(f"{BASE}/{path}", json={})).status_code in (404, 405)
 
 
-async def test_reservations_work_through_the_remote_interface(api: httpx.AsyncClient,
-                                                              stocked: Headers) -> None:
+async def test_reservations_work_through_the_remote_interface(stocked: Headers,
+                                                              apart: Apart) -> None:
     # What checkout sees when inventory runs in another process: same types, same error codes.
-    remote = RemoteService.of(InventoryService, "inventory", "http://testserver", api)
+    remote = cast(orders_peers.Inventory, RemoteService(
+        orders_peers.Inventory, "inventory", "http://apart", await apart(["inventory"]),
+        interface=InventoryService, credential=Credential("orders", caller_keys()["orders"])))
     held = await remote.reserve(key="chk_remote", lines=[ReserveLine(sku="KAJAL-1", quantity=2)])
     assert held.status == "active" and held.lines[0].warehouse_code == "BLR-1"
     with pytest.raises(Conflict) as caught:

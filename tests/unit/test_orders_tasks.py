@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from orchid.config import Settings
 from orchid.kit.errors import InvalidInput
 from orchid.kit.orm import utcnow
 from orchid.services.orders import transitions
-from orchid.services.registry import Services
-from orchid.sweeper import run_sweeper, sweep_once
+from orchid.services.orders.service import OrdersService
+from orchid.services.orders.tasks import run_sweeper, sweep_once
 from tests.unit.orders_factories import Shop, add_product, crash_at, drain_webhooks, orders_of
 
 LATER = timedelta(minutes=16)  # past the 15-minute hold
@@ -31,7 +33,7 @@ async def shop(app: FastAPI, api: httpx.AsyncClient) -> AsyncIterator[Shop]:
 async def test_sweeper_cancels_unpaid_orders_and_their_intents(shop: Shop) -> None:
     sku = await add_product(shop.services)
     number = await shop.pending_3ds(sku)
-    report = await sweep_once(shop.services, now=utcnow() + LATER)
+    report = await sweep_once(shop.services.orders, now=utcnow() + LATER)
     assert report.orders_cancelled == [number]
     assert await shop.stock(sku) == (10, 0)
     intent = await shop.services.payments.get_intent(order_number=number)
@@ -44,7 +46,7 @@ async def test_sweeper_cancels_unpaid_orders_and_their_intents(shop: Shop) -> No
 async def test_sweeper_leaves_orders_within_their_hold_alone(shop: Shop) -> None:
     sku = await add_product(shop.services)
     await shop.pending_3ds(sku)
-    report = await sweep_once(shop.services)
+    report = await sweep_once(shop.services.orders)
     assert not report.changed
     assert await shop.stock(sku) == (10, 1)
 
@@ -56,14 +58,14 @@ async def test_sweeper_leaves_orders_within_their_hold_alone(shop: Shop) -> None
 async def test_sweeper_makes_a_crashed_checkout_consistent(shop: Shop, step: str,
                                                            outcome: str | None) -> None:
     sku, shopper = await crash_at(shop, step)
-    await sweep_once(shop.services, now=utcnow() + LATER)
+    await sweep_once(shop.services.orders, now=utcnow() + LATER)
     orders = await orders_of(shop.main_db, shopper.customer_id)
     assert [o.status for o in orders] == ([outcome] if outcome else [])
     on_hand, reserved = await shop.stock(sku)
     assert reserved == 0
     assert on_hand == (8 if outcome == "confirmed" else 10)
     assert all(o.allocated for o in orders if o.status == "confirmed")
-    again = await sweep_once(shop.services, now=utcnow() + LATER)
+    again = await sweep_once(shop.services.orders, now=utcnow() + LATER)
     assert not again.changed
 
 
@@ -73,7 +75,7 @@ async def test_cancel_after_a_crash_before_allocation_releases_the_hold(shop: Sh
     await shop.services.orders.cancel(number=order.number, customer_id=shopper.customer_id,
                                       actor=shopper.customer_id)
     assert await shop.stock(sku) == (10, 0)
-    report = await sweep_once(shop.services, now=utcnow() + LATER)
+    report = await sweep_once(shop.services.orders, now=utcnow() + LATER)
     assert report.allocations_finished == [] and await shop.stock(sku) == (10, 0)
 
 
@@ -85,10 +87,10 @@ async def test_sweeper_returns_stock_a_crashed_cancel_left_allocated(shop: Shop)
     await transitions.move(shop.main_db, number=number, to="cancelled", actor="me",
                            reason="customer")
     assert await shop.stock(sku) == (8, 0)
-    report = await sweep_once(shop.services)
+    report = await sweep_once(shop.services.orders)
     assert report.returns_finished == [number]
     assert await shop.stock(sku) == (10, 0)
-    assert not (await sweep_once(shop.services)).changed  # given back once, not twice
+    assert not (await sweep_once(shop.services.orders)).changed  # given back once, not twice
     assert await shop.stock(sku) == (10, 0)
 
 
@@ -111,10 +113,10 @@ class FlakyInventory:
 
 
 async def test_background_sweeper_survives_failures_until_cancelled() -> None:
-    services = Services()
     inventory = FlakyInventory()
-    services.inventory = inventory  # type: ignore[assignment]
-    task = asyncio.create_task(run_sweeper(services, interval=0.01))
+    orders = SimpleNamespace(peers=SimpleNamespace(inventory=inventory))
+    task = asyncio.create_task(run_sweeper(cast(OrdersService, orders),
+                                           Settings(sweep_interval_seconds=0.01)))
     async with asyncio.timeout(5):  # a loop that died on the first failure never gets here
         while inventory.calls < 3:
             await asyncio.sleep(0.01)

@@ -15,8 +15,9 @@ from orchid.services.payments.delivery import BackgroundDelivery
 from orchid.services.payments.sandbox import SandboxProvider, sandbox_webhook_secret
 from orchid.services.payments.schemas import CardMethod, IntentRead
 from orchid.services.payments.service import PaymentsService
+from tests.conftest import Apart
 from tests.support.problems import assert_problem
-from tests.support.stack import TEST_SECRET
+from tests.support.stack import TEST_SECRET, caller_headers
 
 BASE = "/api/v1/payments"
 CHALLENGE = "4000 0000 0000 3220"
@@ -181,14 +182,17 @@ async def test_there_is_no_public_route_to_create_intents(api: httpx.AsyncClient
 
 
 async def test_the_internal_route_refuses_bad_cards_without_echoing_them(
-        api: httpx.AsyncClient, payments: PaymentsService) -> None:
+        apart: Apart, payments: PaymentsService) -> None:
     args = {"order_number": "OR-API-9", "customer_id": "cust0001", "amount_paise": 100,
             "method": {"type": "card", "card_number": "4111 1111 1111 1112", "expiry": FUTURE,
                        "cvv": "123"}}
-    response = await api.post("/internal/v1/payments/create_intent", json=args)
+    internal, orders = await apart(["payments"]), caller_headers("orders")
+    response = await internal.post("/internal/v1/payments/create_intent", json=args,
+                                   headers=orders)
     body = assert_problem(response, 422, "validation_failed")
     assert "4111" not in json.dumps(body)
     args["method"] = {"type": "cod"}
-    created = await api.post("/internal/v1/payments/create_intent", json=args)
+    created = await internal.post("/internal/v1/payments/create_intent", json=args,
+                                  headers=orders)
     assert created.status_code == 200, created.text
     assert created.json()["result"]["status"] == "cod_pending"

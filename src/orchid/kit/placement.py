@@ -1,29 +1,33 @@
 """Service placement: the same typed interface in-process or over HTTP, chosen by configuration.
 
 A service is a class whose public coroutine methods marked `@exposed` form its interface. They
-take keyword-only, typed arguments and return typed values. Callers hold the service object;
-whether it is the real class or a `RemoteService` speaking to another process is decided when
-the process is assembled, never by the calling code.
+take keyword-only, typed arguments and return typed values. A caller declares the peer methods
+it uses as a `Protocol`, and holds a peer object typed by it: a `LocalPeer` when the peer runs
+in the same process, a `RemoteService` speaking to another process otherwise — decided when the
+process is assembled, never by the calling code.
 
     class Catalog:
         @exposed(idempotent=True)
         async def get_product(self, *, slug: str) -> ProductRead: ...
 
-    local = Catalog(...)                                   # same process
-    remote = RemoteService.of(Catalog, "catalog", "http://127.0.0.1:8001", client)
+    class CatalogPeer(Protocol):                            # in the caller's peers.py
+        async def get_product(self, *, slug: str) -> ProductRead: ...
+
+    remote = RemoteService.of(CatalogPeer, "catalog", "http://127.0.0.1:8001", client,
+                              interface=Catalog, credential=Credential("search", key))
     await remote.get_product(slug="kajal")                  # POST /internal/v1/catalog/get_product
 
-Remote calls forward the request id and the read-your-writes deadline, re-raise the peer's
-domain errors, retry idempotent calls once on a connection failure, and trip a circuit breaker
-after repeated failures so a dead peer costs a fast 503, not a timeout per request.
+Remote calls carry the caller's credential, forward the request id and the read-your-writes
+deadline, re-raise the peer's domain errors, retry idempotent calls once on a connection
+failure, and trip a circuit breaker after repeated failures so a dead peer costs a fast 503, not
+a timeout per request. The serving side checks every call with a `CallerGuard`.
 """
 
 from __future__ import annotations
 
-import hmac
 import inspect
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any, TypeVar, cast, get_type_hints
 
 import httpx
@@ -33,14 +37,15 @@ from pydantic import BaseModel, TypeAdapter, create_model
 from pydantic_core import to_jsonable_python
 
 from orchid.kit import consistency
-from orchid.kit.errors import Forbidden, Unavailable, error_from_problem
+from orchid.kit.callers import CallerGuard, Credential
+from orchid.kit.errors import Unavailable, error_from_problem
 from orchid.kit.metrics import REMOTE_CALLS
 from orchid.kit.observability import REQUEST_ID_HEADER
 
 S = TypeVar("S")
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+Method = Callable[..., Awaitable[Any]]
 INTERNAL_PREFIX = "/internal/v1"
-TOKEN_HEADER = "x-orchid-internal-token"
 log = structlog.get_logger("orchid.placement")
 
 
@@ -54,10 +59,21 @@ def exposed(*, idempotent: bool = False) -> Callable[[F], F]:
     return mark
 
 
-def interface_of(cls: type) -> dict[str, Callable[..., Awaitable[Any]]]:
+def interface_of(cls: type) -> dict[str, Method]:
     """Return the exposed methods of a service class by name."""
     return {name: fn for name, fn in inspect.getmembers(cls, inspect.iscoroutinefunction)
             if hasattr(fn, "__orchid_exposed__")}
+
+
+def declared_methods(protocol: type) -> dict[str, Method]:
+    """Return the coroutine methods a peer protocol declares (its own and inherited) by name."""
+    return {name: fn for name, fn in inspect.getmembers(protocol, inspect.iscoroutinefunction)
+            if not name.startswith("_")}
+
+
+def parameters_of(fn: Callable[..., Any]) -> frozenset[str]:
+    """Return the names of a method's keyword arguments (without `self`)."""
+    return frozenset(p for p in inspect.signature(fn).parameters if p != "self")
 
 
 class PeerUnavailable(Unavailable):
@@ -91,30 +107,34 @@ class CircuitBreaker:
 
 
 class RemoteService:
-    """A stand-in for a service that runs in another process."""
+    """A stand-in for a service that runs in another process, limited to its declared methods."""
 
-    def __init__(self, cls: type, name: str, base_url: str, client: httpx.AsyncClient, *,
-                 token: str | None = None, breaker: CircuitBreaker | None = None) -> None:
+    def __init__(self, declared: type, name: str, base_url: str, client: httpx.AsyncClient, *,
+                 interface: type | None = None, credential: Credential | None = None,
+                 breaker: CircuitBreaker | None = None) -> None:
         self._name, self._base = name, base_url.rstrip("/")
-        self._client, self._token = client, token
+        self._client, self._credential = client, credential
         self._breaker = breaker or CircuitBreaker()
-        self._methods = {}
-        for method, fn in interface_of(cls).items():
-            hints = get_type_hints(fn)
-            self._methods[method] = (TypeAdapter(hints.get("return", Any)),
-                                     fn.__orchid_exposed__["idempotent"])  # type: ignore[attr-defined]
+        served = interface_of(interface or declared)
+        self._methods: dict[str, tuple[TypeAdapter[Any], bool]] = {}
+        for method, fn in declared_methods(declared).items():
+            if method in served:
+                idempotent = served[method].__orchid_exposed__["idempotent"]  # type: ignore[attr-defined]
+                self._methods[method] = (TypeAdapter(get_type_hints(fn).get("return", Any)),
+                                         idempotent)
 
     @classmethod
-    def of(cls, interface: type[S], name: str, base_url: str, client: httpx.AsyncClient, *,
-           token: str | None = None) -> S:
-        """Build a remote stand-in typed as the interface it serves."""
-        return cast(S, cls(interface, name, base_url, client, token=token))
+    def of(cls, declared: type[S], name: str, base_url: str, client: httpx.AsyncClient, *,
+           interface: type | None = None, credential: Credential | None = None) -> S:
+        """Build a remote stand-in typed as the peer protocol (or interface) it serves."""
+        return cast(S, cls(declared, name, base_url, client, interface=interface,
+                           credential=credential))
 
-    def __getattr__(self, method: str) -> Callable[..., Awaitable[Any]]:
+    def __getattr__(self, method: str) -> Method:
         try:
             adapter, idempotent = self._methods[method]
         except KeyError:
-            raise AttributeError(f"{self._name} exposes no method {method!r}") from None
+            raise AttributeError(f"{self._name} exposes no declared method {method!r}") from None
 
         async def call(**kwargs: Any) -> Any:
             return await self._call(method, adapter, idempotent, kwargs)
@@ -160,23 +180,57 @@ class RemoteService:
         raise error_from_problem(response.status_code, body if isinstance(body, dict) else {})
 
     def _headers(self) -> dict[str, str]:
-        headers = {}
+        headers = self._credential.headers() if self._credential else {}
         request_id = structlog.contextvars.get_contextvars().get("request_id")
         if request_id:
             headers[REQUEST_ID_HEADER] = str(request_id)
         deadline = consistency.header_value()
         if deadline:
             headers[consistency.HEADER] = deadline
-        if self._token:
-            headers[TOKEN_HEADER] = self._token
         return headers
 
 
-def internal_router(name: str, service: object, *, token: str | None) -> APIRouter:
-    """Serve a service's exposed methods at POST /internal/v1/<name>/<method>."""
+class LocalPeer:
+    """A peer that runs in this process, limited to the methods its caller declared.
+
+    The peer object is looked up on first use, so two services may depend on each other.
+    """
+
+    def __init__(self, name: str, resolve: Callable[[], object], methods: Iterable[str]) -> None:
+        self._name, self._resolve, self._allowed = name, resolve, frozenset(methods)
+        self._target: object | None = None
+
+    def __getattr__(self, method: str) -> Method:
+        if method not in self._allowed:
+            raise AttributeError(f"{method!r} of {self._name} is not a declared peer method")
+        if self._target is None:
+            self._target = self._resolve()
+        bound: Method = getattr(self._target, method)
+        return bound
+
+
+class Unplaced:
+    """Stands in for a service neither in this process nor reachable at a configured peer URL."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, method: str) -> Method:
+        async def call(**_: Any) -> Any:
+            raise PeerUnavailable(f"{self._name} does not run in this process and no peer URL "
+                                  f"is configured for it (ORCHID_PEER_URLS)")
+
+        return call
+
+
+def internal_router(name: str, service: object, *, methods: Iterable[str],
+                    guard: CallerGuard) -> APIRouter:
+    """Serve `methods` of a service at POST /internal/v1/<name>/<method>, each call guarded."""
     router = APIRouter(prefix=f"{INTERNAL_PREFIX}/{name}", include_in_schema=False)
-    for method, fn in interface_of(type(service)).items():
-        router.add_api_route(f"/{method}", _endpoint(name, method, fn, service, token),
+    exposed_methods = interface_of(type(service))
+    for method in sorted(methods):
+        router.add_api_route(f"/{method}",
+                             _endpoint(name, method, exposed_methods[method], service, guard),
                              methods=["POST"])
     return router
 
@@ -193,16 +247,15 @@ def _args_model(name: str, method: str, fn: Callable[..., Any]) -> type[BaseMode
     return model
 
 
-def _endpoint(name: str, method: str, fn: Callable[..., Awaitable[Any]], service: object,
-              token: str | None) -> Callable[..., Awaitable[dict[str, Any]]]:
+def _endpoint(name: str, method: str, fn: Method, service: object,
+              guard: CallerGuard) -> Callable[..., Awaitable[dict[str, Any]]]:
     args_model = _args_model(name, method, fn)
     bound = getattr(service, method)
 
     async def endpoint(request: Request, args: BaseModel) -> dict[str, Any]:
-        if token is not None:
-            supplied = request.headers.get(TOKEN_HEADER, "")
-            if not hmac.compare_digest(supplied.encode(), token.encode()):
-                raise Forbidden("internal call without a valid token")
+        # Only the arguments the caller sent count: one not granted to it (a client address
+        # that sets a rate limit, say) is refused even when its value would be the default.
+        guard.check(request.headers, method=method, arguments=set(args.model_fields_set))
         kwargs = {field: getattr(args, field) for field in args_model.model_fields}
         return {"result": to_jsonable_python(await bound(**kwargs))}
 
@@ -214,17 +267,3 @@ def _endpoint(name: str, method: str, fn: Callable[..., Awaitable[Any]], service
         inspect.Parameter("args", kind, annotation=Annotated[args_model, Body()]),
     ])
     return endpoint
-
-
-class Unplaced:
-    """Stands in for a service neither in this process nor reachable at a configured peer URL."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __getattr__(self, method: str) -> Callable[..., Awaitable[Any]]:
-        async def call(**_: Any) -> Any:
-            raise PeerUnavailable(f"{self._name} does not run in this process and "
-                                  f"ORCHID_PEER_{self._name.upper()}_URL is not set")
-
-        return call

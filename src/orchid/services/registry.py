@@ -1,112 +1,218 @@
-"""The services Orchid knows, and how one process assembles them: local, remote or absent.
+"""The services Orchid knows, and how one process assembles them from their specs.
 
-Services call each other through the `Services` directory they receive when built; an entry is
-the real service when it runs in this process, a `RemoteService` when a peer URL is configured,
-and an `Unplaced` stand-in otherwise. Peers are looked up at call time, so two services may
-depend on each other.
+Each service registers once: its name below, and the `SPEC` in its `spec.py`. From the specs'
+peer declarations the registry derives everything else — the peers each placed service gets (the
+real service when it runs here, a `RemoteService` when a peer URL is configured, an `Unplaced`
+stand-in otherwise), which caller may call which method with which arguments, and which peer
+URLs a split process needs.
+
+    assembly = assemble(resources)          # the services `settings.services` places here
+    assembly.local["catalog"]               # a service running in this process
+    assembly.routers                        # public routes, and the guarded internal ones
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from dataclasses import dataclass, field, fields
+from functools import cache, partial
+from importlib import import_module
+from typing import Any, get_type_hints
 
 from fastapi import APIRouter
 
-from orchid.kit.errors import HtmlErrorPage
-from orchid.kit.placement import RemoteService, Unplaced
+from orchid.config import Settings
+from orchid.kit.callers import CallerGuard, Credential, Grants
+from orchid.kit.placement import (
+    LocalPeer,
+    RemoteService,
+    Unplaced,
+    declared_methods,
+    internal_router,
+    parameters_of,
+)
 from orchid.platform import Resources
-from orchid.services.accounts import api as accounts_api
-from orchid.services.accounts import service as accounts_service
-from orchid.services.accounts.service import AccountsService
-from orchid.services.cart import api as cart_api
-from orchid.services.cart import service as cart_service
-from orchid.services.cart.service import CartService
-from orchid.services.catalog import api as catalog_api
-from orchid.services.catalog import service as catalog_service
-from orchid.services.catalog.service import CatalogService
-from orchid.services.inventory import api as inventory_api
-from orchid.services.inventory import service as inventory_service
-from orchid.services.inventory.service import InventoryService
-from orchid.services.orders import api as orders_api
-from orchid.services.orders import service as orders_service
-from orchid.services.orders.service import OrdersService
-from orchid.services.payments import api as payments_api
-from orchid.services.payments import service as payments_service
-from orchid.services.payments.service import PaymentsService
-from orchid.services.search import api as search_api
-from orchid.services.search import service as search_service
-from orchid.services.search.service import SearchService
-from orchid.services.storefront import api as storefront_api
-from orchid.services.storefront import render as storefront_render
-from orchid.services.storefront import service as storefront_service
-from orchid.services.storefront.service import Storefront
+from orchid.services import AnySpec
+
+# The one list of services: each name is a package with a spec.py. Order is the build order.
+SERVICE_NAMES: tuple[str, ...] = ("catalog", "accounts", "cart", "inventory", "payments",
+                                  "orders", "search", "storefront")
+
+
+class PlacementError(RuntimeError):
+    """The settings place services in a way that cannot work; the message says what to set."""
+
+
+@cache
+def specs() -> dict[str, AnySpec]:
+    """Return every service's spec by name."""
+    found: dict[str, AnySpec] = {}
+    for name in SERVICE_NAMES:
+        spec = import_module(f"orchid.services.{name}.spec").SPEC
+        if spec.name != name:
+            raise PlacementError(f"orchid.services.{name}.spec registers {spec.name!r}")
+        found[name] = spec
+    return found
+
+
+@cache
+def declared_peers(name: str) -> dict[str, type]:
+    """Return the peer protocol of each service that `name` calls, by peer name."""
+    peers_type = specs()[name].peers
+    hints = get_type_hints(peers_type)
+    return {f.name: hints[f.name] for f in fields(peers_type)}
+
+
+@cache
+def grants(callee: str) -> Grants:
+    """Return who may call `callee`: caller → method → the arguments it may pass."""
+    granted: dict[str, dict[str, frozenset[str]]] = {}
+    for caller in SERVICE_NAMES:
+        protocol = declared_peers(caller).get(callee)
+        if protocol is not None:
+            granted[caller] = {method: parameters_of(fn)
+                               for method, fn in declared_methods(protocol).items()}
+    return granted
+
+
+def placed_services(settings: Settings) -> list[str]:
+    """Return the services `settings` places in this process (all when none are named)."""
+    unknown = sorted(set(settings.services) - set(SERVICE_NAMES))
+    if unknown:
+        raise PlacementError(f"ORCHID_SERVICES names unknown services {unknown}; "
+                             f"known: {', '.join(SERVICE_NAMES)}")
+    return [name for name in SERVICE_NAMES if not settings.services or name in settings.services]
+
+
+def remote_peers(placed: Iterable[str]) -> list[str]:
+    """Return the services that those `placed` call but that run elsewhere (peer URLs needed)."""
+    here = set(placed)
+    return [name for name in SERVICE_NAMES if name not in here
+            and any(name in declared_peers(p) for p in here)]
 
 
 class Services:
-    """Every service as seen from this process; the calling code never knows where it runs."""
+    """The services that run in this process, by attribute: `services.catalog`."""
 
-    catalog: CatalogService
-    accounts: AccountsService
-    cart: CartService
-    inventory: InventoryService
-    payments: PaymentsService
-    orders: OrdersService
-    search: SearchService
-    storefront: Storefront
+    def __init__(self, local: dict[str, Any]) -> None:
+        self._local = local
 
-    def local(self) -> dict[str, Any]:
-        """The services that run in this process, by name."""
-        return {name: getattr(self, name) for name in SPECS
-                if not isinstance(getattr(self, name), RemoteService | Unplaced)}
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._local[name]
+        except KeyError:
+            raise AttributeError(f"{name} does not run in this process") from None
 
 
-@dataclass(frozen=True)
-class ServiceSpec:
-    """What the platform needs to place one service.
+@dataclass
+class Assembly:
+    """One process's services, their routes and their background work."""
 
-    `interface` is None for a service that nothing calls across processes (the storefront's
-    pages): it runs where it is placed, and is never a remote stand-in elsewhere. A service that
-    serves pages gives `error_page`, which answers a browser's unknown address in its process.
-    """
+    local: dict[str, Any]
+    peers: dict[str, Any]  # the peers each local service was built with
+    authenticator: Any  # accounts' `authenticate` as this process reaches it
+    routers: list[APIRouter] = field(default_factory=list)
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    closers: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
-    interface: type | None
-    build: Callable[[Resources, Services], Any]
-    router: APIRouter
-    error_page: HtmlErrorPage | None = None
-
-
-SPECS: dict[str, ServiceSpec] = {
-    "catalog": ServiceSpec(CatalogService, lambda r, _: catalog_service.build(r),
-                           catalog_api.router),
-    "accounts": ServiceSpec(AccountsService, lambda r, _: accounts_service.build(r),
-                            accounts_api.router),
-    "cart": ServiceSpec(CartService, cart_service.build, cart_api.router),
-    "inventory": ServiceSpec(InventoryService, inventory_service.build, inventory_api.router),
-    "payments": ServiceSpec(PaymentsService, payments_service.build, payments_api.router),
-    "orders": ServiceSpec(OrdersService, orders_service.build, orders_api.router),
-    "search": ServiceSpec(SearchService, search_service.build, search_api.router),
-    "storefront": ServiceSpec(None, storefront_service.build, storefront_api.router,
-                              error_page=storefront_render.error_page),
-}
+    @property
+    def services(self) -> Services:
+        """The local services, by attribute."""
+        return Services(self.local)
 
 
-def assemble(resources: Resources, placed: list[str]) -> Services:
-    """Build local services for `placed` and remote stand-ins for the rest."""
+def check_placement(settings: Settings) -> None:
+    """Refuse, naming what to set, a placement that cannot work (before anything connects)."""
+    placed = placed_services(settings)
+    if len(placed) == len(SERVICE_NAMES):
+        return  # one process: every call is local, no internal route is mounted
+    for name in placed:
+        for peer in declared_peers(name):
+            if peer not in placed and peer in settings.peer_urls:
+                _credential(name, peer, settings)
+    served = [name for name in placed if specs()[name].interface is not None and grants(name)]
+    if served and not settings.internal_callers:
+        callers = sorted({c for name in served for c in grants(name)})
+        raise PlacementError(
+            f"{', '.join(served)} serve other processes but know no caller: set "
+            f"ORCHID_INTERNAL_CALLERS to <caller>=<sha256 of its key> for {', '.join(callers)}"
+            f"; `orchid keys generate` makes a set")
+
+
+def assemble(resources: Resources) -> Assembly:
+    """Build the services placed here, each with its peers, and the routes that serve them."""
     settings = resources.settings
-    token = settings.internal_token.get_secret_value() if settings.internal_token else None
-    services = Services()
-    for name, spec in SPECS.items():
-        peer = settings.peer_url(name)
-        if name in placed:
-            built = spec.build(resources, services)
-        elif peer and spec.interface is not None:
-            built = RemoteService.of(spec.interface, name, peer, resources.http, token=token)
+    check_placement(settings)
+    placed = placed_services(settings)
+    split = len(placed) < len(SERVICE_NAMES)
+    local: dict[str, Any] = {}
+    peers = {name: _peers_of(name, placed, local, resources) for name in placed}
+    for name in placed:
+        local[name] = specs()[name].build(resources, peers[name])
+    assembly = Assembly(local=local, peers=peers, authenticator=_authenticator(local, peers))
+    for name in placed:
+        spec = specs()[name]
+        assembly.routers.append(spec.router)
+        if split and spec.interface is not None and grants(name):
+            assembly.routers.append(_internal_routes(name, local[name], settings))
+        if spec.background is not None:
+            assembly.background.append(_bind(spec.background, local[name], settings))
+        if spec.close is not None:
+            assembly.closers.append(_bind(spec.close, local[name]))
+    return assembly
+
+
+def _peers_of(name: str, placed: list[str], local: dict[str, Any], resources: Resources) -> Any:
+    settings = resources.settings
+    wired: dict[str, Any] = {}
+    for peer, protocol in declared_peers(name).items():
+        methods = declared_methods(protocol)
+        url = settings.peer_urls.get(peer)
+        if peer in placed:
+            # Looked up on first call: the peer may be built after this service.
+            wired[peer] = LocalPeer(peer, partial(local.__getitem__, peer), methods)
+        elif url:
+            wired[peer] = RemoteService.of(protocol, peer, url, resources.http,
+                                           interface=specs()[peer].interface,
+                                           credential=_credential(name, peer, settings))
         else:
-            built = Unplaced(name)
-        setattr(services, name, built)
-    return services
+            wired[peer] = Unplaced(peer)
+    return specs()[name].peers(**wired)
+
+
+def _credential(caller: str, peer: str, settings: Settings) -> Credential:
+    key = settings.internal_keys.get(caller)
+    if key is None:
+        raise PlacementError(
+            f"{caller} calls {peer} in another process but has no caller key: set "
+            f"ORCHID_INTERNAL_KEYS (or the secret file orchid_internal_keys) to include "
+            f"{caller}=<key>; `orchid keys generate` makes a set")
+    return Credential(caller, key.get_secret_value())
+
+
+def _internal_routes(name: str, service: Any, settings: Settings) -> APIRouter:
+    callers = grants(name)
+    methods = {method for granted in callers.values() for method in granted}
+    guard = CallerGuard(name, digests=dict(settings.internal_callers), grants=callers)
+    return internal_router(name, service, methods=methods, guard=guard)
+
+
+def _authenticator(local: dict[str, Any], peers: dict[str, Any]) -> Any:
+    # Any local service's accounts peer will do: every one declaring it may call authenticate.
+    if "accounts" in local:
+        return local["accounts"]
+    for declared in peers.values():
+        if hasattr(declared, "accounts"):
+            return declared.accounts
+    return Unplaced("accounts")
+
+
+def _bind(fn: Callable[..., Awaitable[None]],
+          *args: Any) -> Callable[[], Coroutine[Any, Any, None]]:
+    async def run() -> None:
+        await fn(*args)
+
+    return run
 
 
 def public_path_prefixes() -> dict[str, str]:
@@ -118,7 +224,7 @@ def public_path_prefixes() -> dict[str, str]:
     edge's fallback route.
     """
     prefixes: dict[str, str] = {}
-    for name, spec in SPECS.items():
+    for name, spec in specs().items():
         for route in spec.router.routes:
             segments = getattr(route, "path", "").strip("/").split("/")
             if segments[0] != "api":

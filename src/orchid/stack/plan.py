@@ -14,7 +14,8 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from orchid.config import SERVICE_NAMES
+from orchid.kit.callers import as_pairs, write_key_files
+from orchid.services.registry import SERVICE_NAMES, remote_peers
 from orchid.stack.components import (
     Component,
     elasticsearch_ready,
@@ -165,9 +166,7 @@ def app_env(layout: Layout, options: StackOptions) -> dict[str, str]:
     dbs = {db.name: db for db in layout.databases()}
     main = [db for name, db in dbs.items() if name.startswith("main-replica")]
     warehouse = [db for name, db in dbs.items() if name.startswith("warehouse-replica")]
-    app_secrets = layout.app_data / "secrets"
-    layout.secret("orchid_secret_key", app_secrets)
-    layout.secret("orchid_internal_token", app_secrets)
+    layout.secret("orchid_secret_key", layout.app_data / "secrets")
     env = {
         **os.environ,
         "ORCHID_ENV": "stack",
@@ -192,19 +191,34 @@ def app_groups(options: StackOptions) -> dict[str, list[str]]:
     return {name: [name] for name in SERVICE_NAMES}
 
 
+def group_env(layout: Layout, options: StackOptions, services: list[str]) -> dict[str, str]:
+    """What a process group adds to the shared environment: its services, the peers they call
+    elsewhere, and a secrets folder of its own holding only its own caller keys."""
+    env = {"ORCHID_SERVICES": ",".join(services)}
+    elsewhere = remote_peers(services)
+    if not elsewhere and len(services) == len(SERVICE_NAMES):
+        return env  # every service in one process: no internal calls, no keys
+    env["ORCHID_PEER_URLS"] = as_pairs({p: peer_url(layout, options, p) for p in elsewhere})
+    folder = layout.secrets / "groups" / "-".join(services)
+    keys = {name: layout.secret(f"caller_key_{name}") for name in SERVICE_NAMES}
+    write_key_files(folder, {name: keys[name] for name in services}, accepted=keys)
+    shared = layout.app_data / "secrets" / "orchid_secret_key"
+    (folder / "orchid_secret_key").write_text(shared.read_text())
+    (folder / "orchid_secret_key").chmod(0o600)
+    env["ORCHID_SECRETS_DIR"] = str(folder)
+    return env
+
+
 def app_components(layout: Layout, options: StackOptions) -> list[Component]:
     """The app tier: `replicas` processes per group, each `orchid serve` on its own port."""
     base = app_env(layout, options)
-    groups = app_groups(options)
-    if options.topology == "per-service":
-        for service in SERVICE_NAMES:
-            base[f"ORCHID_PEER_{service.upper()}_URL"] = peer_url(layout, options, service)
     components = []
-    for group, services in groups.items():
+    for group, services in app_groups(options).items():
+        grouped = group_env(layout, options, services)
         for i in range(1, options.replicas + 1):
             name = f"{group}-{i}"
             port = layout.port(name)
-            env = {**base, "ORCHID_SERVICES": ",".join(services)}
+            env = {**base, **grouped}
             if options.edge:
                 env["ORCHID_TRUSTED_PROXIES"] = "127.0.0.1"  # the edge's address
             argv = [sys.executable, "-m", "orchid", "serve", "--host", "127.0.0.1",

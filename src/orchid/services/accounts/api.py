@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from orchid.kit.errors import problems
 from orchid.services.accounts.deps import (
     SESSION_COOKIE,
-    Accounts,
     AdminUser,
     ClientIp,
     CurrentUser,
@@ -39,6 +38,15 @@ router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 PREFERENCES_COOKIE = "orchid_prefs"
 PREFERENCES_MAX_AGE = 365 * 24 * 3600
 PublicId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def get_accounts(request: Request) -> AccountsService:
+    """Return the accounts service of this process (its routes are only mounted where it runs)."""
+    accounts: AccountsService = request.app.state.services.accounts
+    return accounts
+
+
+Accounts = Annotated[AccountsService, Depends(get_accounts)]
 
 
 SIGNED_IN = {401: "No valid session", 422: "The input did not validate"}

@@ -12,17 +12,17 @@ Other services import `CurrentUser` / `StaffUser` from here; authentication goes
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import structlog
 from fastapi import Depends, Request
 
 from orchid.services.accounts.errors import AdminOnly, NotAuthenticated, StaffOnly
 from orchid.services.accounts.schemas import Principal
-from orchid.services.accounts.service import AccountsService
 
 __all__ = [
-    "SESSION_COOKIE", "Accounts", "AdminUser", "ClientIp", "CurrentUser", "Principal", "StaffUser",
+    "SESSION_COOKIE", "Accounts", "AdminUser", "Authenticator", "ClientIp", "CurrentUser",
+    "Principal", "StaffUser",
     "client_ip", "current_user", "get_accounts", "require_admin", "require_staff",
     "session_token",
 ]
@@ -30,9 +30,15 @@ __all__ = [
 SESSION_COOKIE = "orchid_session"
 
 
-def get_accounts(request: Request) -> AccountsService:
-    """Return the accounts service of this process (local or a remote stand-in)."""
-    accounts: AccountsService = request.app.state.services.accounts
+class Authenticator(Protocol):
+    """The one accounts method every service with signed-in routes calls (declared as a peer)."""
+
+    async def authenticate(self, *, token: str) -> Principal | None: ...
+
+
+def get_accounts(request: Request) -> Authenticator:
+    """Return this process's way to accounts' `authenticate` (local, or a remote peer)."""
+    accounts: Authenticator = request.app.state.authenticator
     return accounts
 
 
@@ -49,7 +55,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-Accounts = Annotated[AccountsService, Depends(get_accounts)]
+Accounts = Annotated[Authenticator, Depends(get_accounts)]
 ClientIp = Annotated[str, Depends(client_ip)]
 
 

@@ -34,6 +34,7 @@ from orchid.services.accounts.passwords import (
     same_digest,
     token_digest,
 )
+from orchid.services.accounts.peers import Peers
 from orchid.services.accounts.schemas import (
     AddressCreate,
     AddressRead,
@@ -265,6 +266,7 @@ class AccountsService:
         """Return a customer by public id, with the fields staff see."""
         return CustomerAdminRead.model_validate(await self._read_customer(customer_id))
 
+    @exposed(idempotent=True)
     async def get_profile(self, *, customer_id: str) -> CustomerRead:
         """Return the profile a customer sees of themselves."""
         return CustomerRead.model_validate(await self._read_customer(customer_id))
@@ -394,8 +396,9 @@ def _otp_attempts_key(phone: str) -> str:
     return f"otp:{phone}:attempts"
 
 
-def build(resources: Resources) -> AccountsService:
+def build(resources: Resources, peers: Peers) -> AccountsService:
     """Assemble the accounts service from the process's shared resources."""
+    del peers  # accounts calls no other service
     settings = resources.settings
     return AccountsService(db=resources.main_db, store=resources.store, limiter=resources.limiter,
                            sms=sms_sender(settings, http=resources.http),

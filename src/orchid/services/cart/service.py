@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import structlog
 
@@ -21,13 +20,11 @@ from orchid.kit.placement import exposed
 from orchid.platform import Resources
 from orchid.services.cart import pricing, rules
 from orchid.services.cart.errors import SkuNotFound, SkuUnavailable
+from orchid.services.cart.peers import Peers
 from orchid.services.cart.pricing import Stock
 from orchid.services.cart.schemas import CartLine, CartRead, StoredCart
 from orchid.services.cart.store import CartStore, cart_store
 from orchid.services.catalog.schemas import VariantRead
-
-if TYPE_CHECKING:
-    from orchid.services.registry import Services
 
 log = structlog.get_logger("orchid.cart")
 CART_TTL_SECONDS = 30 * 24 * 3600
@@ -44,10 +41,10 @@ class CartConfig:
 class CartService:
     """Guest and customer carts in the key-value store, priced when read."""
 
-    def __init__(self, *, store: CartStore, services: Services,
+    def __init__(self, *, store: CartStore, peers: Peers,
                  config: CartConfig = CartConfig(),
                  clock: Callable[[], datetime] = utcnow) -> None:
-        self.store, self.services, self.config, self.clock = store, services, config, clock
+        self.store, self.peers, self.config, self.clock = store, peers, config, clock
 
     @exposed(idempotent=True)
     async def get(self, *, cart_id: str) -> CartRead:
@@ -120,7 +117,7 @@ class CartService:
         return await self._priced(into_cart_id, edit.cart, edit.notices)
 
     async def _for_sale(self, sku: str) -> VariantRead:
-        found = await self.services.catalog.get_variants(skus=[sku])
+        found = await self.peers.catalog.get_variants(skus=[sku])
         if not found:
             raise SkuNotFound(f"no product has SKU {sku}", sku=sku)
         if not found[0].published:
@@ -135,7 +132,7 @@ class CartService:
         skus = [line.sku for line in cart.lines]
         # Two peers, perhaps in other processes: ask both at once.
         variants, stock = await asyncio.gather(
-            self.services.catalog.get_variants(skus=skus), self._stock(skus))
+            self.peers.catalog.get_variants(skus=skus), self._stock(skus))
         priced = pricing.price_cart(cart.lines, variants={v.sku: v for v in variants},
                                     stock=stock, notices=notices)
         if priced.shown_prices:
@@ -146,19 +143,16 @@ class CartService:
     async def _stock(self, skus: list[str]) -> dict[str, Stock] | None:
         """Ask the inventory for stock; None (unknown) when it cannot answer."""
         # A cart must still show, and sell, while the inventory is down or not deployed yet.
-        availability = getattr(self.services.inventory, "availability", None)
-        if availability is None:
-            return None
         try:
-            found = await availability(skus=skus)
+            found = await self.peers.inventory.availability(skus=skus)
         except Unavailable as exc:
             log.warning("cart_stock_unknown", error=repr(exc))
             return None
         return {a.sku: Stock(available=a.available, in_stock=a.in_stock) for a in found}
 
 
-def build(resources: Resources, services: Services) -> CartService:
+def build(resources: Resources, peers: Peers) -> CartService:
     """Assemble the cart service from the process's shared resources."""
     config = CartConfig(cookie_secure=resources.settings.cookie_secure)
     return CartService(store=cart_store(resources.store, ttl=config.ttl_seconds),
-                       services=services, config=config)
+                       peers=peers, config=config)

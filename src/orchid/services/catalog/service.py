@@ -28,6 +28,7 @@ from orchid.services.catalog.errors import (
     VariantNotFound,
 )
 from orchid.services.catalog.models import Brand, Category, Product, Variant
+from orchid.services.catalog.peers import Peers
 from orchid.services.catalog.schemas import (
     SLUG_PATTERN,
     BrandCreate,
@@ -286,8 +287,9 @@ class CatalogService:
             created_at=product.created_at, updated_at=product.updated_at)
 
 
-def build(resources: Resources) -> CatalogService:
+def build(resources: Resources, peers: Peers) -> CatalogService:
     """Build the catalog service on the main database and its own cache."""
+    del peers  # only catalog's routes call a peer (accounts, to authenticate)
     return CatalogService(db=resources.main_db, cache=resources.cache("catalog"))
 
 

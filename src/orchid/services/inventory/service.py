@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +23,7 @@ from orchid.services.inventory.errors import (
 )
 from orchid.services.inventory.locking import lock_stock_rows, retry_lock_conflicts
 from orchid.services.inventory.models import Reservation, ReservationStatus
+from orchid.services.inventory.peers import Peers
 from orchid.services.inventory.schemas import (
     MAX_SKUS,
     Availability,
@@ -33,9 +33,6 @@ from orchid.services.inventory.schemas import (
     parse,
 )
 from orchid.services.inventory.staff import StaffOperations
-
-if TYPE_CHECKING:
-    from orchid.services.registry import Services
 
 log = structlog.get_logger("orchid.inventory")
 MAX_EXPIRE_BATCH = 5000
@@ -166,7 +163,7 @@ def _past_expiry(now: datetime, reservation: Reservation) -> bool:
     return reservation.status == "active" and reservation.expires_at < now
 
 
-def build(resources: Resources, services: Services) -> InventoryService:
+def build(resources: Resources, peers: Peers) -> InventoryService:
     """Build the inventory service on the warehouse database."""
-    del services  # inventory calls no other service
+    del peers  # only inventory's routes call a peer (accounts, to authenticate)
     return InventoryService(db=resources.warehouse_db)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -33,12 +32,10 @@ from orchid.services.orders.errors import (
 from orchid.services.orders.identifiers import fingerprint, new_number, reservation_key
 from orchid.services.orders.models import Order, OrderLine
 from orchid.services.orders.payment import method_summary, payment_info
+from orchid.services.orders.peers import Peers
 from orchid.services.orders.reads import priced
 from orchid.services.orders.schemas import CheckoutResult, OrderAddress, OrderRead
 from orchid.services.payments.schemas import CardMethod, CodMethod, IntentRead
-
-if TYPE_CHECKING:
-    from orchid.services.registry import Services
 
 Faults = Callable[[str], Awaitable[None]]
 Method = CodMethod | CardMethod
@@ -83,9 +80,9 @@ class Context:
 class Checkout:
     """Runs checkouts; `faults` is called after each named step (tests make it raise)."""
 
-    def __init__(self, *, db: Database, services: Services, faults: Faults | None = None,
+    def __init__(self, *, db: Database, peers: Peers, faults: Faults | None = None,
                  read: Callable[[str], Awaitable[OrderRead]]) -> None:
-        self.db, self.services, self.faults, self.read = db, services, faults, read
+        self.db, self.peers, self.faults, self.read = db, peers, faults, read
 
     async def run(self, attempt: Attempt) -> CheckoutResult:
         """Place the order for `attempt`, or return (resume) the one its key placed before."""
@@ -121,7 +118,7 @@ class Checkout:
         # is left running on a connection after the request.
         lines, address = await asyncio.gather(
             self.priced_cart(attempt.customer_id),
-            self.services.accounts.get_address(customer_id=attempt.customer_id,
+            self.peers.accounts.get_address(customer_id=attempt.customer_id,
                                                address_id=attempt.address_id),
             return_exceptions=True)
         if isinstance(lines, BaseException):
@@ -133,14 +130,14 @@ class Checkout:
 
     async def priced_cart(self, customer_id: str) -> list[pricing.PricedLine]:
         """Return the customer's cart lines re-priced from the catalog."""
-        cart = await self.services.cart.get_lines(cart_id=f"c:{customer_id}")
+        cart = await self.peers.cart.get_lines(cart_id=f"c:{customer_id}")
         wanted: dict[str, int] = {}
         for item in cart:
             wanted[item.sku] = wanted.get(item.sku, 0) + item.quantity
         if not wanted:
             raise CartEmpty("Your cart is empty.")
         variants = {v.sku: v for v in
-                    await self.services.catalog.get_variants(skus=sorted(wanted))}
+                    await self.peers.catalog.get_variants(skus=sorted(wanted))}
         unknown = sorted(set(wanted) - set(variants))
         if unknown:
             raise UnknownSkus(f"no longer sold: {', '.join(unknown)}", skus=unknown)
@@ -184,7 +181,7 @@ class Checkout:
         key = reservation_key(attempt.customer_id, attempt.idempotency_key)
         lines = [ReserveLine(sku=line.sku, quantity=line.quantity) for line in context.lines]
         try:
-            return await stock.reserve_live(self.services.inventory, key, lines)
+            return await stock.reserve_live(self.peers.inventory, key, lines)
         except Conflict as exc:
             if exc.code == "reservation_mismatch":
                 # An earlier attempt with this key held other lines: the cart changed since.
@@ -238,8 +235,8 @@ class Checkout:
             await self.fault("intent_created")
             order = await self.settle(order, intent)
         elif order.status == "confirmed" and not order.allocated:
-            order = await stock.secure_stock(self.db, self.services, order.number)
-        intent = await self.services.payments.get_intent(order_number=order.number) or intent
+            order = await stock.secure_stock(self.db, self.peers, order.number)
+        intent = await self.peers.payments.get_intent(order_number=order.number) or intent
         if order.status == "cancelled":
             raise await self.cancelled(order, intent)
         if unfinished:
@@ -249,7 +246,7 @@ class Checkout:
     async def create_intent(self, order: Order, method: Method) -> IntentRead:
         """Ask payments to collect the total; a method it refuses cancels the order."""
         try:
-            return await self.services.payments.create_intent(
+            return await self.peers.payments.create_intent(
                 order_number=order.number, customer_id=order.customer_id,
                 amount_paise=order.total_paise, method=method)
         except InvalidInput as exc:
@@ -265,7 +262,7 @@ class Checkout:
                 reason="cod" if intent.status == "cod_pending" else "paid",
                 decide=transitions.only_from("pending_payment"))
             await self.fault("confirmed")
-            return await stock.secure_stock(self.db, self.services, order.number)
+            return await stock.secure_stock(self.db, self.peers, order.number)
         if intent.status in ("failed", "cancelled"):
             return await self.cancel(order, reason=f"payment_{intent.status}")
         return order  # requires_action / pending: the webhook settles it
@@ -275,7 +272,7 @@ class Checkout:
         order, _ = await transitions.move(
             self.db, number=order.number, to="cancelled", actor=transitions.SYSTEM,
             reason=reason, decide=transitions.only_from("pending_payment"))
-        return await stock.give_back(self.db, self.services, order.number, reason=reason)
+        return await stock.give_back(self.db, self.peers, order.number, reason=reason)
 
     async def cancelled(self, order: Order, intent: IntentRead | None) -> OrchidError:
         """Return the error that tells a customer why their checkout ended cancelled."""
@@ -290,6 +287,6 @@ class Checkout:
     async def clear_cart(self, customer_id: str) -> None:
         """Empty the cart of a placed order; a cart outage must not fail a placed order."""
         try:
-            await self.services.cart.clear(cart_id=f"c:{customer_id}")
+            await self.peers.cart.clear(cart_id=f"c:{customer_id}")
         except OrchidError as exc:
             log.warning("checkout_cart_not_cleared", customer_id=customer_id, code=exc.code)

@@ -1,6 +1,6 @@
 """The orders service: checkout, order history, the status machine, and the sweeper's chores.
 
-    orders = build(resources, services)
+    orders = build(resources, peers)
     result = await orders.checkout(customer_id="…", idempotency_key="9f1c…", address_id="…",
                                    payment=CodMethod(type="cod"))
     await orders.settle_payment(order_number=result.order.number, outcome="succeeded")
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,12 +26,10 @@ from orchid.services.orders.errors import IllegalTransition, OrderNotFound
 from orchid.services.orders.identifiers import normalise_number
 from orchid.services.orders.models import Order
 from orchid.services.orders.payment import refund_if_paid, stop_payment
+from orchid.services.orders.peers import Peers
 from orchid.services.orders.schemas import CheckoutResult, OrderPage, OrderQuery, OrderRead
 from orchid.services.orders.states import CUSTOMER_CANCELLABLE, STAFF_TARGETS, OrderStatus
 from orchid.services.payments.schemas import Outcome
-
-if TYPE_CHECKING:
-    from orchid.services.registry import Services
 
 log = structlog.get_logger("orchid.orders")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -45,10 +42,10 @@ _Done = Callable[[Order], bool]
 class OrdersService:
     """Orders from checkout to delivery, and the saga that keeps stock and money in step."""
 
-    def __init__(self, *, db: Database, services: Services,
+    def __init__(self, *, db: Database, peers: Peers,
                  faults: Faults | None = None) -> None:
-        self.db, self.services = db, services
-        self._checkout = Checkout(db=db, services=services, faults=faults, read=self._read)
+        self.db, self.peers = db, peers
+        self._checkout = Checkout(db=db, peers=peers, faults=faults, read=self._read)
 
     @exposed()
     async def checkout(self, *, customer_id: str, idempotency_key: str, address_id: str,
@@ -67,15 +64,15 @@ class OrdersService:
                 decide=transitions.only_from("pending_payment"))
             if order.status == "cancelled":
                 # Paid after the order was given up (expired, declined twice): money goes back.
-                await refund_if_paid(self.services, order, reason="order_cancelled")
+                await refund_if_paid(self.peers, order, reason="order_cancelled")
             elif order.status == "confirmed":
-                await stock.secure_stock(self.db, self.services, order_number)
+                await stock.secure_stock(self.db, self.peers, order_number)
         else:
             order, _ = await transitions.move(
                 self.db, number=order_number, to="cancelled", actor="payments",
                 reason="payment_failed", decide=transitions.only_from("pending_payment"))
             if order.status == "cancelled":
-                await stock.give_back(self.db, self.services, order_number,
+                await stock.give_back(self.db, self.peers, order_number,
                                       reason="payment_failed")
         return await self._read(order_number)
 
@@ -138,8 +135,8 @@ class OrdersService:
         row, _ = await transitions.move(self.db, number=order.number, to="cancelled",
                                         actor=actor, reason=reason or "cancelled",
                                         decide=decide)
-        await stop_payment(self.services, row, reason=reason or "order_cancelled")
-        await stock.give_back(self.db, self.services, row.number, reason=reason or "cancel")
+        await stop_payment(self.peers, row, reason=reason or "order_cancelled")
+        await stock.give_back(self.db, self.peers, row.number, reason=reason or "cancel")
         return await self._read(row.number)
 
     @exposed()
@@ -154,7 +151,7 @@ class OrdersService:
         row, _ = await transitions.move(self.db, number=order.number, to=to, actor=actor,
                                         reason=reason)
         if to == "refunded":
-            await refund_if_paid(self.services, row, reason=reason or "returned")
+            await refund_if_paid(self.peers, row, reason=reason or "returned")
         return await self._read(row.number)
 
     # -- the sweeper's chores -----------------------------------------------------------------
@@ -180,7 +177,7 @@ class OrdersService:
     async def _expire(self, number: str, now: datetime) -> bool:
         order = await transitions.current(self.db, number=number)
         # Stop the payment first: one that succeeded meanwhile settles the order instead.
-        intent = await stop_payment(self.services, order, reason="payment_expired")
+        intent = await stop_payment(self.peers, order, reason="payment_expired")
         if intent is not None and intent.status in ("succeeded", "refunded"):
             if intent.status == "succeeded":
                 await self.settle_payment(order_number=number, outcome="succeeded")
@@ -192,7 +189,7 @@ class OrdersService:
         _, moved = await transitions.move(self.db, number=number, to="cancelled",
                                           actor=SWEEPER, reason="payment_expired",
                                           decide=decide)
-        await stock.give_back(self.db, self.services, number, reason="payment_expired")
+        await stock.give_back(self.db, self.peers, number, reason="payment_expired")
         return moved
 
     @exposed()
@@ -201,7 +198,7 @@ class OrdersService:
         _check_sweep(None, limit)
         numbers = await self.db.read(lambda s: repository.unallocated_confirmed(s, limit=limit))
         return await self._each(numbers, "order_allocation_failed",
-                                lambda n: stock.secure_stock(self.db, self.services, n),
+                                lambda n: stock.secure_stock(self.db, self.peers, n),
                                 lambda order: order.allocated)
 
     @exposed()
@@ -210,7 +207,7 @@ class OrdersService:
         _check_sweep(None, limit)
         numbers = await self.db.read(lambda s: repository.cancelled_holding_stock(s, limit=limit))
         return await self._each(numbers, "order_stock_return_failed",
-                                lambda n: stock.give_back(self.db, self.services, n,
+                                lambda n: stock.give_back(self.db, self.peers, n,
                                                           reason="sweeper"),
                                 lambda order: order.stock_returned)
 
@@ -234,6 +231,6 @@ def _check_sweep(now: datetime | None, limit: int) -> datetime:
     return now or utcnow()
 
 
-def build(resources: Resources, services: Services) -> OrdersService:
+def build(resources: Resources, peers: Peers) -> OrdersService:
     """Build the orders service on the main database."""
-    return OrdersService(db=resources.main_db, services=services)
+    return OrdersService(db=resources.main_db, peers=peers)

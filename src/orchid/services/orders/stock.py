@@ -2,8 +2,8 @@
 
     reservation = await reserve_live(inventory, key, lines)    # an active reservation, re-keyed
                                                                # past one that lapsed
-    await secure_stock(db, services, number)                   # confirmed order → allocated
-    await give_back(db, services, number, reason="customer")   # cancelled order → stock back
+    await secure_stock(db, peers, number)                      # confirmed order → allocated
+    await give_back(db, peers, number, reason="customer")      # cancelled order → stock back
 
 Every step is idempotent and may run in several processes at once (a retry, a webhook, the
 sweeper): inventory's calls are idempotent on the reservation key, and the order's bookkeeping
@@ -13,29 +13,25 @@ changes under its row lock.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
 import structlog
 
 from orchid.kit.db import Database
 from orchid.kit.errors import Conflict
 from orchid.services.inventory.schemas import ReservationRead, ReserveLine
-from orchid.services.inventory.service import InventoryService
 from orchid.services.orders import repository, transitions
 from orchid.services.orders.errors import OrderNotFound
 from orchid.services.orders.identifiers import next_reservation_key
 from orchid.services.orders.models import Order
 from orchid.services.orders.payment import refund_if_paid
-
-if TYPE_CHECKING:
-    from orchid.services.registry import Services
+from orchid.services.orders.peers import Inventory, Peers
 
 log = structlog.get_logger("orchid.orders")
 RESERVATION_TTL_SECONDS = 900
 LAPSED = ("released", "expired")
 
 
-async def reserve_live(inventory: InventoryService, key: str,
+async def reserve_live(inventory: Inventory, key: str,
                        lines: list[ReserveLine]) -> ReservationRead:
     """Reserve `lines` under `key`, or under the next derived key while the found one lapsed.
 
@@ -61,7 +57,7 @@ async def order_lines(db: Database, number: str) -> tuple[Order, list[ReserveLin
     return order, [ReserveLine(sku=line.sku, quantity=line.quantity) for line in lines]
 
 
-async def secure_stock(db: Database, services: Services, number: str) -> Order:
+async def secure_stock(db: Database, peers: Peers, number: str) -> Order:
     """Allocate a confirmed order's reservation, holding stock again if it lapsed meanwhile."""
     order, lines = await order_lines(db, number)
     if order.status != "confirmed" or order.allocated:
@@ -69,7 +65,7 @@ async def secure_stock(db: Database, services: Services, number: str) -> Order:
     key = order.reservation_key
     while True:
         try:
-            await services.inventory.allocate(key=key)
+            await peers.inventory.allocate(key=key)
             break
         except Conflict as exc:
             if exc.code != "reservation_released":
@@ -80,11 +76,11 @@ async def secure_stock(db: Database, services: Services, number: str) -> Order:
         if order.status != "confirmed" or order.allocated:
             return order
         try:
-            fresh = await reserve_live(services.inventory, next_reservation_key(key), lines)
+            fresh = await reserve_live(peers.inventory, next_reservation_key(key), lines)
         except Conflict as exc:
             if exc.code != "out_of_stock":
                 raise
-            return await _cancel_unfillable(db, services, number)
+            return await _cancel_unfillable(db, peers, number)
         # Recorded before allocating: after a crash between the two, the sweeper finds a
         # confirmed, unallocated order whose key names the new reservation, and allocates it.
         key = fresh.key
@@ -115,24 +111,24 @@ def _claim_return(order: Order) -> bool:
     return True
 
 
-async def _cancel_unfillable(db: Database, services: Services, number: str) -> Order:
+async def _cancel_unfillable(db: Database, peers: Peers, number: str) -> Order:
     order, moved = await transitions.move(
         db, number=number, to="cancelled", actor=transitions.SYSTEM, reason="out_of_stock",
         decide=transitions.only_from("confirmed", "pending_payment"))
     if moved:
         log.warning("order_cancelled_out_of_stock", order_number=number)
-        await refund_if_paid(services, order, reason="out_of_stock")
+        await refund_if_paid(peers, order, reason="out_of_stock")
     return order
 
 
-async def give_back(db: Database, services: Services, number: str, *, reason: str) -> Order:
+async def give_back(db: Database, peers: Peers, number: str, *, reason: str) -> Order:
     """Release a cancelled order's reservation, or put its allocated units back on hand."""
     order = await transitions.current(db, number=number)
     if order.status != "cancelled":
         return order
     if not order.allocated:
         try:
-            await services.inventory.release(key=order.reservation_key, reason=reason)
+            await peers.inventory.release(key=order.reservation_key, reason=reason)
             return order
         except Conflict as exc:
             if exc.code != "reservation_allocated":
@@ -141,18 +137,18 @@ async def give_back(db: Database, services: Services, number: str, *, reason: st
         await transitions.update(db, number=number, change=_mark_allocated)
     order, claimed = await transitions.update(db, number=number, change=_claim_return)
     if claimed:
-        await _restock(services, order, reason=reason)
+        await _restock(peers, order, reason=reason)
     return order
 
 
-async def _restock(services: Services, order: Order, *, reason: str) -> None:
+async def _restock(peers: Peers, order: Order, *, reason: str) -> None:
     # Inventory has no "undo an allocation" call yet, so each line goes back as a restock to
     # the warehouse it left. The claim comes first: if a restock fails, units stay missing
     # (logged for staff), which can never oversell, where a retry could count them twice.
-    reservation = await services.inventory.allocate(key=order.reservation_key)
+    reservation = await peers.inventory.allocate(key=order.reservation_key)
     for line in reservation.lines:
         try:
-            await services.inventory.restock(
+            await peers.inventory.restock(
                 warehouse_code=line.warehouse_code, sku=line.sku, quantity=line.quantity,
                 actor="orders", note=f"{order.number} cancelled ({reason})"[:200])
         except Exception:

@@ -1,7 +1,7 @@
 """The sweeper: the clean-up that makes a crashed or abandoned checkout consistent again.
 
-    report = await sweep_once(services)                  # `orchid sweep`
-    task = asyncio.create_task(run_sweeper(services, interval=30))   # in the app's lifespan
+    report = await sweep_once(orders)                    # `orchid sweep`
+    await run_sweeper(orders, settings)                  # for the life of a process with orders
 
 Order matters: inventory first lets lapsed holds go; payments re-sends settlements orders did
 not take; then orders cancels what stayed unpaid past its expiry and finishes what a crash left
@@ -21,7 +21,8 @@ import structlog
 from orchid.kit.orm import utcnow
 
 if TYPE_CHECKING:
-    from orchid.services.registry import Services
+    from orchid.config import Settings
+    from orchid.services.orders.service import OrdersService
 
 log = structlog.get_logger("orchid.sweeper")
 
@@ -43,14 +44,14 @@ class SweepReport:
                     or self.allocations_finished or self.returns_finished)
 
 
-async def sweep_once(services: Services, *, now: datetime | None = None) -> SweepReport:
+async def sweep_once(orders: OrdersService, *, now: datetime | None = None) -> SweepReport:
     """Run every clean-up step once; `now` lets tests (and catch-up runs) sweep as of a time."""
     moment = now or utcnow()
-    expired = await services.inventory.expire_reservations(now=moment)
-    settled = await services.payments.retry_settlements()
-    cancelled = await services.orders.cancel_expired(now=moment)
-    allocated = await services.orders.finish_allocations()
-    returned = await services.orders.finish_returns()
+    expired = await orders.peers.inventory.expire_reservations(now=moment)
+    settled = await orders.peers.payments.retry_settlements()
+    cancelled = await orders.cancel_expired(now=moment)
+    allocated = await orders.finish_allocations()
+    returned = await orders.finish_returns()
     report = SweepReport(reservations_expired=expired, settlements_retried=settled,
                          orders_cancelled=cancelled,
                          allocations_finished=allocated, returns_finished=returned)
@@ -61,11 +62,14 @@ async def sweep_once(services: Services, *, now: datetime | None = None) -> Swee
     return report
 
 
-async def run_sweeper(services: Services, interval: float) -> None:
-    """Sweep every `interval` seconds until cancelled; a failed sweep is logged and retried."""
+async def run_sweeper(orders: OrdersService, settings: Settings) -> None:
+    """Sweep every `sweep_interval_seconds` (0: never) until cancelled, logging failures."""
+    interval = settings.sweep_interval_seconds
+    if interval <= 0:
+        return
     while True:
         await asyncio.sleep(interval)
         try:
-            await sweep_once(services)
+            await sweep_once(orders)
         except Exception:  # a dependency down now is likely up by the next round
             log.exception("sweep_failed")

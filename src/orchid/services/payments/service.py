@@ -59,7 +59,7 @@ from orchid.services.payments.schemas import (
 
 if TYPE_CHECKING:
     from orchid.platform import Resources
-    from orchid.services.registry import Services
+    from orchid.services.payments.peers import Peers
 
 OnSettled = Callable[[str, Outcome], Awaitable[None]]
 CURRENCY = "INR"
@@ -319,14 +319,13 @@ def _check_refund(*, amount_paise: int, reason: str) -> str:
     return reason
 
 
-def build(resources: Resources, services: Services) -> PaymentsService:
+def build(resources: Resources, peers: Peers) -> PaymentsService:
     """Assemble payments: the main DB, the sandbox card provider, COD, and orders' settlement."""
     delivery = BackgroundDelivery()
     secret = sandbox_webhook_secret(resources.settings.require_secret_key())
 
     async def settle(order_number: str, outcome: Outcome) -> None:
-        # Looked up per call: orders is assembled after payments and may run in another process.
-        await services.orders.settle_payment(order_number=order_number, outcome=outcome)
+        await peers.orders.settle_payment(order_number=order_number, outcome=outcome)
 
     service = PaymentsService(db=resources.main_db,
                               card=SandboxProvider(secret=secret, delivery=delivery),

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import structlog
 
@@ -19,6 +18,7 @@ from orchid.services.search.errors import UnknownCategory
 from orchid.services.search.es_engine import EsEngine
 from orchid.services.search.fallback import Fallback, Reader
 from orchid.services.search.fts5_engine import Fts5Engine
+from orchid.services.search.peers import Peers
 from orchid.services.search.schemas import (
     FacetValue,
     ReindexReport,
@@ -30,9 +30,6 @@ from orchid.services.search.schemas import (
 )
 from orchid.services.search.sync import Indexer
 from orchid.services.search.text import words
-
-if TYPE_CHECKING:
-    from orchid.services.registry import Services
 
 log = structlog.get_logger("orchid.search")
 LABELS_TTL = 60.0
@@ -52,9 +49,9 @@ class SearchService:
     """Product search, suggestions, facets and the indexes behind them."""
 
     def __init__(self, *, engines: list[SearchEngine], reader: Reader, indexer: Indexer,
-                 services: Services | None = None, auto_sync_seconds: float | None = 5.0) -> None:
+                 peers: Peers | None = None, auto_sync_seconds: float | None = 5.0) -> None:
         self.engines, self.reader, self.indexer = engines, reader, indexer
-        self.services, self.auto_sync_seconds = services, auto_sync_seconds
+        self.peers, self.auto_sync_seconds = peers, auto_sync_seconds
         self._labels = Labels()
         self._sync_lock = asyncio.Lock()
         self._synced_at = float("-inf")
@@ -176,11 +173,11 @@ class SearchService:
             await engine.close()
 
     async def _load_labels(self) -> Labels:
-        if time.monotonic() - self._labels.loaded_at < LABELS_TTL or self.services is None:
+        if time.monotonic() - self._labels.loaded_at < LABELS_TTL or self.peers is None:
             return self._labels
         try:
-            brands = await self.services.catalog.list_brands()
-            tree = await self.services.catalog.list_categories()
+            brands = await self.peers.catalog.list_brands()
+            tree = await self.peers.catalog.list_categories()
         except OrchidError as exc:  # catalog unreachable: slugs stand in for names
             log.warning("search_labels_unavailable", error=str(exc))
             return self._labels
@@ -204,7 +201,7 @@ def _completes(typed: list[str], name: list[str]) -> bool:
                for i, t in enumerate(typed))
 
 
-def build(resources: Resources, services: Services) -> SearchService:
+def build(resources: Resources, peers: Peers) -> SearchService:
     """Assemble search: FTS5 in the data dir, and Elasticsearch in front when configured."""
     settings = resources.settings
     fts5 = Fts5Engine(settings.data_dir / "search.db")
@@ -215,9 +212,9 @@ def build(resources: Resources, services: Services) -> SearchService:
         engines, reader = [es, fts5], Fallback(es, fts5)
 
     async def availability(skus: list[str]) -> dict[str, bool]:
-        return {a.sku: a.in_stock for a in await services.inventory.availability(skus=skus)}
+        return {a.sku: a.in_stock for a in await peers.inventory.availability(skus=skus)}
 
-    indexer = Indexer(changes=lambda **kw: services.catalog.list_changed(**kw),
+    indexer = Indexer(changes=lambda **kw: peers.catalog.list_changed(**kw),
                       availability=availability,
-                      product=lambda slug: services.catalog.get_product(slug=slug))
-    return SearchService(engines=engines, reader=reader, indexer=indexer, services=services)
+                      product=lambda slug: peers.catalog.get_product(slug=slug))
+    return SearchService(engines=engines, reader=reader, indexer=indexer, peers=peers)

@@ -8,6 +8,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from orchid.config import Settings
 from orchid.platform import Resources
 from orchid.services.search.schemas import ReindexReport, SyncReport
+from orchid.services.search.service import SearchService
 
 console = Console(stderr=True)
 
@@ -17,7 +18,7 @@ async def reindex_search(settings: Settings) -> list[ReindexReport]:
     from orchid.services.registry import assemble  # the registry imports this package
 
     resources = Resources.from_settings(settings)
-    search = assemble(resources, settings.services).search
+    search: SearchService = assemble(resources).local["search"]
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(),
                       TextColumn("{task.completed} documents"), TimeElapsedColumn(),
@@ -38,7 +39,7 @@ async def sync_search(settings: Settings) -> SyncReport:
     from orchid.services.registry import assemble
 
     resources = Resources.from_settings(settings)
-    search = assemble(resources, settings.services).search
+    search: SearchService = assemble(resources).local["search"]
     try:
         report = await search.sync_once()
         console.print(f"upserted {report.upserted}, removed {report.removed}, "

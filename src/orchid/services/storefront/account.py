@@ -57,7 +57,7 @@ async def login_password(request: Request, storefront: StorefrontDep,
     next_url, email = safe_next(form.get("next")), form.text("email", max_length=254,
                                                              required=False)
     try:
-        session = await storefront.services.accounts.login(
+        session = await storefront.peers.accounts.login(
             email=email, password=form.text("password", max_length=256, label="Password"),
             client_ip=client_ip(request))
     except (Unauthorized, RateLimited, BadForm) as exc:
@@ -76,7 +76,7 @@ async def send_code(request: Request, storefront: StorefrontDep,
     next_url, phone = safe_next(form.get("next")), form.text("phone", max_length=24,
                                                              required=False)
     try:
-        sent = await storefront.services.accounts.send_otp(phone=phone,
+        sent = await storefront.peers.accounts.send_otp(phone=phone,
                                                            client_ip=client_ip(request))
     except (InvalidInput, RateLimited) as exc:
         message = ("Enter a 10-digit Indian mobile number, e.g. 98123 45678."
@@ -104,7 +104,7 @@ async def verify_code(request: Request, storefront: StorefrontDep,
     try:
         if not (len(code) == 6 and code.isdigit()):
             raise BadForm("Enter the 6-digit code from the SMS.")
-        session = await storefront.services.accounts.verify_otp(phone=phone, code=code)
+        session = await storefront.peers.accounts.verify_otp(phone=phone, code=code)
     except (Unauthorized, RateLimited, InvalidInput) as exc:
         status = 401 if isinstance(exc, Unauthorized) else exc.status
         return await page(storefront, visitor, "otp.html", status=status, cache="no-store",
@@ -131,7 +131,7 @@ async def register(request: Request, storefront: StorefrontDep, visitor: Visitor
     try:
         data = Registration.model_validate(
             {**values, "password": form.text("password", max_length=256, required=False)})
-        session = await storefront.services.accounts.register(data=data,
+        session = await storefront.peers.accounts.register(data=data,
                                                               client_ip=client_ip(request))
     except (ValueError, EmailTaken, RateLimited) as exc:  # pydantic's ValidationError too
         message = (exc.detail if isinstance(exc, EmailTaken | RateLimited)
@@ -156,7 +156,7 @@ async def logout(request: Request, storefront: StorefrontDep, visitor: VisitorDe
     await posted(request, storefront, visitor)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        await storefront.services.accounts.logout(token=token)
+        await storefront.peers.accounts.logout(token=token)
     sign_out(visitor)
     return redirect(visitor, "/")
 
@@ -164,7 +164,7 @@ async def logout(request: Request, storefront: StorefrontDep, visitor: VisitorDe
 async def _account_page(storefront: Storefront, visitor: Visitor, *, status: int = 200,
                         address: AddressForm | None = None, saved: str = "") -> Response:
     owner = customer_id(visitor)
-    accounts = storefront.services.accounts
+    accounts = storefront.peers.accounts
     profile = await accounts.get_profile(customer_id=owner)
     addresses = await accounts.list_addresses(customer_id=owner)
     return await page(storefront, visitor, "account.html", status=status, cache="no-store",
@@ -189,7 +189,7 @@ async def update_profile(request: Request, storefront: StorefrontDep,
         data = CustomerUpdate(name=form.text("name", max_length=100, label="Name"))
     except ValueError as exc:
         raise BadForm(_first_message(exc)) from exc
-    await storefront.services.accounts.update_profile(customer_id=owner, data=data)
+    await storefront.peers.accounts.update_profile(customer_id=owner, data=data)
     return redirect(visitor, "/account?saved=profile")
 
 
@@ -205,7 +205,7 @@ async def add_address(request: Request, storefront: StorefrontDep,
         if next_url.startswith("/checkout"):
             return await checkout_page(storefront, visitor, status=400, address=typed)
         return await _account_page(storefront, visitor, status=400, address=typed)
-    created = await storefront.services.accounts.create_address(customer_id=owner, data=data)
+    created = await storefront.peers.accounts.create_address(customer_id=owner, data=data)
     if next_url.startswith("/checkout"):
         return redirect(visitor, f"/checkout?address={quote(created.public_id)}")
     return redirect(visitor, "/account?saved=address")
@@ -217,7 +217,7 @@ async def make_default(address_id: AddressId, request: Request, storefront: Stor
     """Deliver to this address unless told otherwise."""
     owner = customer_id(visitor)
     await posted(request, storefront, visitor)
-    await storefront.services.accounts.set_default_address(customer_id=owner,
+    await storefront.peers.accounts.set_default_address(customer_id=owner,
                                                            address_id=address_id)
     return redirect(visitor, "/account?saved=default")
 
@@ -228,5 +228,5 @@ async def delete_address(address_id: AddressId, request: Request, storefront: St
     """Forget an address."""
     owner = customer_id(visitor)
     await posted(request, storefront, visitor)
-    await storefront.services.accounts.delete_address(customer_id=owner, address_id=address_id)
+    await storefront.peers.accounts.delete_address(customer_id=owner, address_id=address_id)
     return redirect(visitor, "/account?saved=deleted")

@@ -31,7 +31,7 @@ FEATURED_BRANDS = 10
 
 async def _search(storefront: Storefront, query: SearchQuery) -> SearchPage | None:
     try:
-        return await storefront.services.search.search(query=query)
+        return await storefront.peers.search.search(query=query)
     except NotFound:
         raise
     except OrchidError:
@@ -41,11 +41,11 @@ async def _search(storefront: Storefront, query: SearchQuery) -> SearchPage | No
 @router.get("/")
 async def home(storefront: StorefrontDep, visitor: VisitorDep) -> Response:
     """The home page: departments, featured brands, bestsellers and new arrivals."""
-    services = storefront.services
+    peers = storefront.peers
     bestsellers, newest, brands = await asyncio.gather(
         _search(storefront, SearchQuery(sort="popular", in_stock=True, limit=8)),
         _search(storefront, SearchQuery(sort="newest", in_stock=True, limit=4)),
-        services.catalog.list_brands())
+        peers.catalog.list_brands())
     return await page(storefront, visitor, "home.html", icons=DEPARTMENT_ICONS,
                       bestsellers=bestsellers.items if bestsellers else [],
                       newest=newest.items if newest else [],
@@ -104,7 +104,7 @@ async def suggest(storefront: StorefrontDep,
     found = SuggestPage(items=[], engine="fts5")
     if q.strip():
         try:
-            found = await storefront.services.search.suggest(q=q, limit=8)
+            found = await storefront.peers.search.suggest(q=q, limit=8)
         except OrchidError:
             pass  # no suggestions while search is down; the form still submits
     response = storefront.pages.render("suggest.html", items=found.items, q=q,
@@ -127,11 +127,11 @@ async def product(slug: SlugPath, storefront: StorefrontDep, visitor: VisitorDep
                   sku: Annotated[str | None, Query(max_length=40)] = None,
                   pincode: Annotated[str | None, Query(max_length=12)] = None) -> Response:
     """A product: pictures, shade or size picker, price, delivery to a pincode, add to bag."""
-    services = storefront.services
-    item = await services.catalog.get_product(slug=slug)
+    peers = storefront.peers
+    item = await peers.catalog.get_product(slug=slug)
     stock: dict[str, Availability] | None
     try:
-        found = await services.inventory.availability(skus=[v.sku for v in item.variants])
+        found = await peers.inventory.availability(skus=[v.sku for v in item.variants])
         stock = {a.sku: a for a in found}
     except OrchidError:
         stock = None  # stock unknown: the page says so, and the cart still takes it
@@ -164,7 +164,7 @@ async def product_image(slug: SlugPath, storefront: StorefrontDep,
                         sku: Annotated[str | None, Query(max_length=40)] = None,
                         view: Annotated[int, Query(ge=1, le=4)] = 1) -> Response:
     """Draw a product's picture in the chosen shade (or its own colour)."""
-    item = await storefront.services.catalog.get_product(slug=slug)
+    item = await storefront.peers.catalog.get_product(slug=slug)
     variant = next((v for v in item.variants if v.sku == sku), None)
     shaded = variant or next((v for v in item.variants if v.shade_hex), None)
     colour = (shaded.shade_hex if shaded and shaded.shade_hex

@@ -47,11 +47,11 @@ async def checkout_page(storefront: Storefront, visitor: Visitor, *, status: int
                         chosen: str | None = None, method: str = "cod") -> Response:
     """Render checkout: the bag's summary, where to deliver, how to pay."""
     owner = customer_id(visitor)
-    services = storefront.services
-    bag = await services.cart.get(cart_id=visitor.cart_id)
+    peers = storefront.peers
+    bag = await peers.cart.get(cart_id=visitor.cart_id)
     if not bag.lines:
         return redirect(visitor, "/cart")
-    addresses = await services.accounts.list_addresses(customer_id=owner)
+    addresses = await peers.accounts.list_addresses(customer_id=owner)
     known = {a.public_id for a in addresses}
     selected = chosen if chosen in known else (addresses[0].public_id if addresses else None)
     return await page(storefront, visitor, "checkout.html", status=status, cache="no-store",
@@ -94,7 +94,7 @@ async def place_order(request: Request, storefront: StorefrontDep,
     try:
         if not address_id:
             raise BadForm("Choose where to deliver, or add an address.")
-        result = await storefront.services.orders.checkout(
+        result = await storefront.peers.orders.checkout(
             customer_id=owner, idempotency_key=form.text("attempt", max_length=64),
             address_id=address_id, payment=_payment(form))
     except (InvalidInput, Conflict, PaymentDeclined, NotFound) as exc:
@@ -123,7 +123,7 @@ async def orders(storefront: StorefrontDep, visitor: VisitorDep,
                  cursor: Annotated[str | None, Query(max_length=512)] = None) -> Response:
     """The shopper's orders, newest first."""
     owner = customer_id(visitor)
-    found = await storefront.services.orders.list_orders(query=OrderQuery(cursor=cursor),
+    found = await storefront.peers.orders.list_orders(query=OrderQuery(cursor=cursor),
                                                          customer_id=owner)
     return await page(storefront, visitor, "orders.html", cache="no-store", orders=found,
                       statuses=STATUS_LABELS, payments=PAYMENT_LABELS)
@@ -134,7 +134,7 @@ async def order(number: OrderNumber, storefront: StorefrontDep, visitor: Visitor
                 placed: Annotated[str, Query(max_length=2)] = "") -> Response:
     """One order: its lines, money with GST, delivery address and history."""
     owner = customer_id(visitor)
-    found = await storefront.services.orders.get_order(number=number, customer_id=owner)
+    found = await storefront.peers.orders.get_order(number=number, customer_id=owner)
     return await page(storefront, visitor, "order.html", cache="no-store", order=found,
                       placed=bool(placed), statuses=STATUS_LABELS, payments=PAYMENT_LABELS,
                       cancellable=found.status in CUSTOMER_CANCELLABLE)
@@ -146,6 +146,6 @@ async def cancel(number: OrderNumber, request: Request, storefront: StorefrontDe
     """Cancel an order that has not been packed."""
     owner = customer_id(visitor)
     await posted(request, storefront, visitor)
-    await storefront.services.orders.cancel(number=number, customer_id=owner, actor=owner,
+    await storefront.peers.orders.cancel(number=number, customer_id=owner, actor=owner,
                                             reason="customer")
     return redirect(visitor, f"/orders/{quote(number)}")

@@ -1,13 +1,11 @@
 """The storefront: shop pages over the other services' interfaces; it owns no data.
 
-    storefront = build(resources, services)
-    storefront.services.catalog      # every service as placed in this process
+    storefront = build(resources, peers)
+    storefront.peers.catalog         # the services its pages call (peers.py), wherever they run
     storefront.pages.render(...)     # see `render.Pages`
 
 It has no interface of its own for other processes (nothing to call remotely), so the registry
-places it only where it runs. Its pages call accounts, cart and orders methods that run in the
-same process (sign-in and checkout are not remote calls), so the storefront is placed together
-with them.
+places it only where it runs.
 """
 
 from __future__ import annotations
@@ -19,12 +17,12 @@ from typing import TYPE_CHECKING
 from orchid.services.cart.service import CART_TTL_SECONDS
 from orchid.services.storefront.assets import Assets
 from orchid.services.storefront.csrf import CsrfSigner
+from orchid.services.storefront.peers import Peers
 from orchid.services.storefront.render import Pages
 
 if TYPE_CHECKING:
     from orchid.config import Settings
     from orchid.platform import Resources
-    from orchid.services.registry import Services
 
 HERE = Path(__file__).parent
 
@@ -47,17 +45,16 @@ class StorefrontConfig:
 
 
 class Storefront:
-    """What every page handler needs: the services, templates, static files and CSRF signer."""
+    """What every page handler needs: the peers, templates, static files and CSRF signer."""
 
-    def __init__(self, *, config: StorefrontConfig, services: Services,
+    def __init__(self, *, config: StorefrontConfig, peers: Peers,
                  assets: Assets | None = None) -> None:
-        self.config, self.services = config, services
+        self.config, self.peers = config, peers
         self.assets = assets or Assets.load(HERE / "static")
         self.pages = Pages(HERE / "templates", self.assets)
         self.csrf = CsrfSigner(secret_key=config.secret_key)
 
 
-def build(resources: Resources, services: Services) -> Storefront:
-    """Assemble the storefront from the process's settings and service directory."""
-    return Storefront(config=StorefrontConfig.from_settings(resources.settings),
-                      services=services)
+def build(resources: Resources, peers: Peers) -> Storefront:
+    """Assemble the storefront from the process's settings and its peers."""
+    return Storefront(config=StorefrontConfig.from_settings(resources.settings), peers=peers)

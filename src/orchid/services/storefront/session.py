@@ -87,9 +87,9 @@ def is_secure(request: Request, storefront: Storefront) -> bool:
 
 async def find_visitor(request: Request, storefront: Storefront) -> Visitor:
     """Identify the shopper from their cookies, merging a guest cart after sign-in."""
-    services = storefront.services
+    peers = storefront.peers
     token = request.cookies.get(SESSION_COOKIE) or None
-    user = await services.accounts.authenticate(token=token) if token else None
+    user = await peers.accounts.authenticate(token=token) if token else None
     cookie = request.cookies.get(CART_COOKIE)
     guest_id = cookie if cookie is not None and rules.is_guest_id(cookie) else None
     secure = is_secure(request, storefront)
@@ -116,7 +116,7 @@ async def find_visitor(request: Request, storefront: Storefront) -> Visitor:
 
 
 async def _merge(visitor: Visitor, storefront: Storefront, guest_id: str) -> None:
-    merged = await storefront.services.cart.merge(from_cart_id=guest_id,
+    merged = await storefront.peers.cart.merge(from_cart_id=guest_id,
                                                   into_cart_id=visitor.cart_id)
     visitor.notices.extend(merged.notices)
 
@@ -125,7 +125,7 @@ async def count_bag(visitor: Visitor, storefront: Storefront) -> int | None:
     """Units in the visitor's bag, for the badge; None when the cart cannot be asked."""
     # The badge is a nicety: a cart store outage must not take the page down with it.
     try:
-        lines = await storefront.services.cart.get_lines(cart_id=visitor.cart_id)
+        lines = await storefront.peers.cart.get_lines(cart_id=visitor.cart_id)
     except OrchidError as exc:
         log.warning("storefront_cart_count_unknown", error=str(exc))
         return None

@@ -35,7 +35,7 @@ def _sku(form: Form) -> str:
 async def cart(storefront: StorefrontDep, visitor: VisitorDep,
                added: Annotated[str, Query(max_length=2)] = "") -> Response:
     """The bag with its lines, what can be bought, and the order summary."""
-    bag = await storefront.services.cart.get(cart_id=visitor.cart_id)
+    bag = await storefront.peers.cart.get(cart_id=visitor.cart_id)
     summary = await summarise(storefront, bag)
     return await page(storefront, visitor, "cart.html", cache="no-store", bag=bag,
                       summary=summary, max_quantity=MAX_QUANTITY, added=bool(added),
@@ -48,7 +48,7 @@ async def add(request: Request, storefront: StorefrontDep, visitor: VisitorDep) 
     form = await posted(request, storefront, visitor)
     sku = _sku(form)
     quantity = form.integer("quantity", low=1, high=MAX_QUANTITY, default=1)
-    await storefront.services.cart.add(cart_id=visitor.cart_id, sku=sku, quantity=quantity)
+    await storefront.peers.cart.add(cart_id=visitor.cart_id, sku=sku, quantity=quantity)
     if not visitor.signed_in:  # a guest's cart lives 30 days from its last change
         visitor.set_cookie(CART_COOKIE, visitor.cart_id, storefront.config.cart_ttl_seconds)
     return redirect(visitor, safe_next(form.get("next"), "/cart?added=1"))
@@ -59,7 +59,7 @@ async def update(request: Request, storefront: StorefrontDep, visitor: VisitorDe
     """Set how many of a line the bag holds."""
     form = await posted(request, storefront, visitor)
     quantity = form.integer("quantity", low=1, high=MAX_QUANTITY)
-    await storefront.services.cart.set_quantity(cart_id=visitor.cart_id, sku=_sku(form),
+    await storefront.peers.cart.set_quantity(cart_id=visitor.cart_id, sku=_sku(form),
                                                 quantity=quantity)
     return redirect(visitor, "/cart")
 
@@ -68,5 +68,5 @@ async def update(request: Request, storefront: StorefrontDep, visitor: VisitorDe
 async def remove(request: Request, storefront: StorefrontDep, visitor: VisitorDep) -> Response:
     """Take a line out of the bag."""
     form = await posted(request, storefront, visitor)
-    await storefront.services.cart.remove(cart_id=visitor.cart_id, sku=_sku(form))
+    await storefront.peers.cart.remove(cart_id=visitor.cart_id, sku=_sku(form))
     return redirect(visitor, "/cart")

@@ -34,7 +34,7 @@ async def summarise(storefront: Storefront, cart: CartRead) -> Summary | None:
     lines = [line for line in cart.lines if line.purchasable]
     if not lines:
         return None
-    variants = {v.sku: v for v in await storefront.services.catalog.get_variants(
+    variants = {v.sku: v for v in await storefront.peers.catalog.get_variants(
         skus=[line.sku for line in lines])}
     priced = [pricing.price_line(
         sku=line.sku, product_slug=line.product_slug, product_name=line.product_name,

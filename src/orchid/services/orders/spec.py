@@ -1,0 +1,13 @@
+"""The orders' registration: checkout, history and the status machine; the sweeper runs beside."""
+
+from __future__ import annotations
+
+from orchid.services import ServiceSpec
+from orchid.services.orders import api
+from orchid.services.orders.peers import Peers
+from orchid.services.orders.service import OrdersService, build
+from orchid.services.orders.tasks import run_sweeper
+
+# Expired reservations and abandoned checkouts are cleaned up wherever orders runs.
+SPEC = ServiceSpec(name="orders", interface=OrdersService, peers=Peers, build=build,
+                   router=api.router, background=run_sweeper)
