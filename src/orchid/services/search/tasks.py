@@ -7,6 +7,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from orchid.config import Settings
 from orchid.platform import Resources
+from orchid.services.registry import assemble
 from orchid.services.search.schemas import ReindexReport, SyncReport
 from orchid.services.search.service import SearchService
 
@@ -15,8 +16,6 @@ console = Console(stderr=True)
 
 async def reindex_search(settings: Settings) -> list[ReindexReport]:
     """Rebuild every search index of this deployment from the catalog, showing progress."""
-    from orchid.services.registry import assemble  # the registry imports this package
-
     resources = Resources.from_settings(settings)
     search: SearchService = assemble(resources).local["search"]
     try:
@@ -36,8 +35,6 @@ async def reindex_search(settings: Settings) -> list[ReindexReport]:
 
 async def sync_search(settings: Settings) -> SyncReport:
     """Apply catalog and stock changes to the search indexes once."""
-    from orchid.services.registry import assemble
-
     resources = Resources.from_settings(settings)
     search: SearchService = assemble(resources).local["search"]
     try:

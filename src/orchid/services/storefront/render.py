@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import structlog
@@ -29,9 +29,6 @@ from orchid.services.orders.pricing import FREE_SHIPPING_FROM_PAISE
 from orchid.services.storefront import images
 from orchid.services.storefront.assets import Assets
 from orchid.services.storefront.money import discount_percent, group_indian, inr, percent_label
-
-if TYPE_CHECKING:
-    from orchid.services.storefront.service import Storefront
 
 log = structlog.get_logger("orchid.storefront")
 IST = timezone(timedelta(hours=5, minutes=30), "IST")  # India has one zone and no DST
@@ -93,9 +90,9 @@ def _off(price_paise: int, mrp_paise: int) -> int:
 
 def error_page(request: Request, status: int, detail: str | None = None) -> HTMLResponse:
     """Render the shop's error page for `status`."""
-    storefront: Storefront = request.app.state.services.storefront
+    pages: Pages = request.app.state.services.storefront.pages
     title = TITLES.get(status, "Something went wrong" if status >= 500 else "Please check that")
-    return storefront.pages.render(
+    return pages.render(
         "error.html", status=status, cache="no-store", visitor=None, status_code=status,
         title=title, detail=detail, hint=HINTS.get(status), query="",
         departments=[])
