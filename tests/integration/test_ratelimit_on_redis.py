@@ -40,3 +40,22 @@ async def test_the_limit_holds_across_processes_and_tokens_refill(
     assert await first.gcra(f"rl:{key}", limit=3, window=0.6) > 0
     ttl = await first.client.pttl(f"rl:{key}")
     assert 0 < ttl <= 600  # the key expires once the bucket is full again
+
+
+async def test_a_refund_gives_one_token_back_on_redis(
+        stores: tuple[RedisStore, RedisStore]) -> None:
+    first, second = stores
+    key = "login:account:refund@example.in"
+    for store in (first, second, first):
+        await RateLimiter(store).hit(key, limit=3, window=600)
+    await RateLimiter(second).refund(key, limit=3, window=600)  # from the other process
+    await RateLimiter(first).hit(key, limit=3, window=600)
+    with pytest.raises(RateLimited):
+        await RateLimiter(second).hit(key, limit=3, window=600)
+    for _ in range(3):
+        await RateLimiter(first).refund(key, limit=3, window=600)
+    assert await first.client.exists(f"rl:{key}") == 0  # full again: the key is gone
+    await RateLimiter(first).refund(key, limit=3, window=600)  # a full bucket stays full
+    for _ in range(3):
+        await RateLimiter(second).hit(key, limit=3, window=600)
+    assert await first.gcra(f"rl:{key}", limit=3, window=600) > 0

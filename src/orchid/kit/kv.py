@@ -38,6 +38,9 @@ class KeyValueStore(Protocol):
         """Spend one of `limit` tokens that refill evenly over `window` seconds (GCRA): 0.0
         when spent, else the seconds until one is free (nothing is spent then)."""
         ...
+    async def gcra_refund(self, key: str, *, limit: int, window: float) -> None:
+        """Give back one token that `gcra` spent (a full bucket stays full)."""
+        ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
 
@@ -91,6 +94,16 @@ class MemoryStore:
         self._data[key] = (repr(new_tat).encode(), new_tat)  # expires once the bucket is full
         return 0.0
 
+    async def gcra_refund(self, key: str, *, limit: int, window: float) -> None:
+        now, item = self._now(), self._live(key)
+        if item is None:
+            return  # the bucket is full already
+        tat = float(item[0]) - window / limit
+        if tat <= now:
+            del self._data[key]
+        else:
+            self._data[key] = (repr(tat).encode(), tat)
+
     async def ping(self) -> bool:
         return True
 
@@ -112,6 +125,21 @@ redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 
 return '0'
 """
 
+# Moving the theoretical arrival time back by one emission interval returns one token.
+GCRA_REFUND_SCRIPT = """
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat then return 0 end
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+tat = tat - tonumber(ARGV[2]) / tonumber(ARGV[1])
+if tat <= now then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil((tat - now) * 1000))
+end
+return 0
+"""
+
 
 class RedisStore:
     """Redis-backed store; connection failures surface as `StoreDown` (a 503, never a 500)."""
@@ -119,6 +147,7 @@ class RedisStore:
     def __init__(self, client: aioredis.Redis) -> None:
         self.client = client
         self._gcra = client.register_script(GCRA_SCRIPT)
+        self._gcra_refund = client.register_script(GCRA_REFUND_SCRIPT)
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float, max_connections: int = 200,
@@ -167,6 +196,12 @@ class RedisStore:
         try:
             wait = await self._gcra(keys=[key], args=[limit, window])
             return float(wait)
+        except (RedisError, OSError) as exc:
+            raise StoreDown(str(exc)) from exc
+
+    async def gcra_refund(self, key: str, *, limit: int, window: float) -> None:
+        try:
+            await self._gcra_refund(keys=[key], args=[limit, window])
         except (RedisError, OSError) as exc:
             raise StoreDown(str(exc)) from exc
 

@@ -6,6 +6,7 @@ windows it allows no double burst across a window's edge.
 
     limiter = RateLimiter(store)
     await limiter.hit("otp:phone:+919812345678", limit=3, window=900)   # raises RateLimited
+    await limiter.refund("otp:phone:+919812345678", limit=3, window=900)  # that one didn't count
 """
 
 from __future__ import annotations
@@ -28,3 +29,7 @@ class RateLimiter:
         if wait > 0:
             raise RateLimited(f"Too many {what}; try again later.",
                               retry_after=max(1, math.ceil(wait)))
+
+    async def refund(self, key: str, *, limit: int, window: float) -> None:
+        """Give back a token that `hit` spent, for an attempt that should not count after all."""
+        await self.store.gcra_refund(f"{self.prefix}:{key}", limit=limit, window=window)

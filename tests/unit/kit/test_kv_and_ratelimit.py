@@ -48,3 +48,19 @@ async def test_tokens_refill_evenly_and_no_burst_doubles_at_a_window_edge() -> N
     await asyncio.sleep(wait + 0.01)
     assert await store.gcra("k", limit=2, window=0.2) == 0.0  # exactly one came back
     assert await store.gcra("k", limit=2, window=0.2) > 0
+
+
+async def test_a_refund_gives_one_token_back_and_never_overfills_the_bucket() -> None:
+    limiter = RateLimiter(MemoryStore())
+    for _ in range(3):
+        await limiter.hit("login:k", limit=3, window=60)
+    await limiter.refund("login:k", limit=3, window=60)
+    await limiter.hit("login:k", limit=3, window=60)  # the token that came back
+    with pytest.raises(RateLimited):
+        await limiter.hit("login:k", limit=3, window=60)
+    for _ in range(5):  # a full (or never used) bucket stays at its limit
+        await limiter.refund("login:full", limit=3, window=60)
+    for _ in range(3):
+        await limiter.hit("login:full", limit=3, window=60)
+    with pytest.raises(RateLimited):
+        await limiter.hit("login:full", limit=3, window=60)
