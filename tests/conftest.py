@@ -19,7 +19,7 @@ from orchid.kit.db import Database
 from orchid.migrate import upgrade
 from tests.support.stack import TEST_SECRET, split_overrides
 
-STAFF_EMAIL, STAFF_PASSWORD = "staff@orchid.test", "staff-password-123"
+STAFF_EMAIL, STAFF_PASSWORD = "staff@orchid.test", "marigold-ledger-93"
 
 
 @pytest.fixture(scope="session")

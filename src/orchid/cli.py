@@ -120,6 +120,7 @@ def user_create(
     """Create a user; the password is read from ORCHID_NEW_USER_PASSWORD or a prompt."""
     import os
 
+    from orchid.kit.errors import Conflict, InvalidInput
     from orchid.platform import Resources
     from orchid.services.accounts.peers import Peers
     from orchid.services.accounts.service import build as build_accounts
@@ -136,7 +137,13 @@ def user_create(
         finally:
             await resources.close()
 
-    asyncio.run(create())
+    try:
+        asyncio.run(create())
+    except (InvalidInput, Conflict) as exc:
+        # The same client-safe words a sign-up form shows ("password is too common: …"),
+        # not a traceback.
+        typer.echo(f"not created: {exc.detail}", err=True)
+        raise typer.Exit(2) from exc
 
 
 @search_app.command("reindex")

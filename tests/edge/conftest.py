@@ -18,7 +18,7 @@ from tests.edge.ftw import WAF_SCORE
 from tests.edge.running import EdgeFactory, RunningEdge, test_plan
 from tests.support.processes import OrchidProcess, seeded_env
 
-STAFF_EMAIL, STAFF_PASSWORD = "staff@orchid.test", "staff-password-123"
+STAFF_EMAIL, STAFF_PASSWORD = "staff@orchid.test", "marigold-ledger-93"
 INSTALL = "apt-get install nginx libnginx-mod-http-modsecurity modsecurity-crs"
 
 

@@ -139,6 +139,14 @@ async def test_duplicate_email_is_409(api: httpx.AsyncClient) -> None:
     ({"email": "no-at-sign", "password": PASSWORD, "name": "A"}, {"body.email"}),
     ({"email": "a@example.in", "password": "short", "name": "A"}, {"body.password"}),
     ({"email": "a@example.in", "password": "12345678901", "name": "A"}, {"body.password"}),
+    # The outside probe's passwords, accepted before NIST SP 800-63B's rules came in.
+    ({"email": "a@example.in", "password": "aaaaaaaaaa", "name": "A"}, {"body.password"}),
+    ({"email": "a@example.in", "password": "password12", "name": "A"}, {"body.password"}),
+    ({"email": "a@example.in", "password": "qwertyuiop", "name": "A"}, {"body.password"}),
+    ({"email": "anita@example.in", "password": "anita@example.in", "name": "A"},
+     {"body.password"}),
+    ({"email": "a@example.in", "password": " " * 10, "name": "A"}, {"body.password"}),
+    ({"email": "a@example.in", "password": "\x00" * 10, "name": "A"}, {"body.password"}),
     ({"email": "a@example.in", "password": PASSWORD, "name": "x" * 101}, {"body.name"}),
     ({"email": "a@example.in", "password": PASSWORD, "name": ["A"]}, {"body.name"}),
     ({"email": "a@example.in", "password": PASSWORD, "name": "A", "role": "admin"},
@@ -147,6 +155,18 @@ async def test_duplicate_email_is_409(api: httpx.AsyncClient) -> None:
 async def test_register_rejects_bad_input(api: httpx.AsyncClient, payload: dict[str, Any],
                                           fields: set[str]) -> None:
     assert invalid_fields(await api.post(f"{BASE}/register", json=payload)) == fields
+
+
+async def test_a_weak_password_is_a_422_that_says_what_to_do(api: httpx.AsyncClient) -> None:
+    response = await api.post(f"{BASE}/register", json={
+        "email": "meera@example.in", "password": "Iyer@2024!", "name": "Meera Iyer"})
+    [error] = assert_problem(response, 422, "validation_failed")["errors"]
+    assert error["field"] == "body.password"
+    assert error["message"].endswith("must not be made of your email, name or phone number, or "
+                                     "of “Orchid”: try three or four unrelated words")
+    readme = await api.post(f"{BASE}/register", json={  # the README's example is fine
+        "email": "meera@example.in", "password": "saffron-rose-42", "name": "Meera Iyer"})
+    assert readme.status_code == 201, readme.text
 
 
 async def test_register_rejects_a_body_that_is_not_json(api: httpx.AsyncClient) -> None:

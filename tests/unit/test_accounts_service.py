@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, get_args
@@ -181,6 +182,31 @@ async def test_login_rehashes_when_parameters_change(
     assert not stronger.check_needs_rehash(after) and stronger.verify(after, "kajal-and-kohl")
 
 
+async def test_passwords_are_compared_nfc_normalised_and_old_hashes_upgraded(
+        db: Database, accounts: AccountsService) -> None:
+    composed = "café-au-lait-42"
+    await accounts.register(data=Registration(email="asha@example.in", name="Asha",
+                                              password="cafe\u0301-au-lait-42"), client_ip=IP)
+    assert await accounts.login(email="asha@example.in", password=composed, client_ip=IP)
+    # An account from before normalisation holds the hash of the password as it was typed.
+    decomposed = unicodedata.normalize("NFD", composed)
+    async with db.write() as s:
+        customer = await repository.get_customer_by_email(s, email="asha@example.in")
+        assert customer is not None
+        customer.password_hash = FAST.hash(decomposed)
+    assert await accounts.login(email="asha@example.in", password=decomposed, client_ip=IP)
+    row = await customer_row(db, "asha@example.in")
+    assert row.password_hash and FAST.verify(row.password_hash, composed)  # upgraded to NFC
+    assert await accounts.login(email="asha@example.in", password=composed, client_ip=IP)
+
+
+async def test_a_lone_surrogate_is_a_wrong_password_not_a_crash(
+        accounts: AccountsService) -> None:
+    await accounts.register(data=registration(), client_ip=IP)
+    with pytest.raises(errors.InvalidCredentials):
+        await accounts.login(email="asha@example.in", password="kajal\ud800", client_ip=IP)
+
+
 async def test_store_outage_is_a_503_not_a_crash(db: Database, sms: DevSmsSender) -> None:
     accounts = make_accounts(db, DownStore(), sms)
     calls: list[Callable[[], Awaitable[object]]] = [
@@ -222,12 +248,12 @@ class DownStore:
 # -- staff ------------------------------------------------------------------------------------
 
 async def test_create_user_applies_the_signup_rules(accounts: AccountsService) -> None:
-    staff = await accounts.create_user(email="Ops@Orchid.test", password="staff-password-1",
+    staff = await accounts.create_user(email="Ops@Orchid.test", password="banyan-shade-17",
                                        name="Ops", role="staff")
     assert staff.email == "ops@orchid.test" and staff.role == "staff" and staff.is_active
     for bad in ({"role": "root"}, {"password": "1234567890123"}, {"email": "not-an-email"},
-                {"name": " "}):
-        fields = {"email": "x@orchid.test", "password": "staff-password-1", "name": "X",
+                {"name": " "}, {"password": "xavier@orchid.test"}, {"password": "Xavier-2024"}):
+        fields = {"email": "xavier@orchid.test", "password": "banyan-shade-17", "name": "X",
                   "role": "staff", **bad}
         with pytest.raises(InvalidInput) as caught:
             await accounts.create_user(**fields)
@@ -235,7 +261,7 @@ async def test_create_user_applies_the_signup_rules(accounts: AccountsService) -
 
 
 async def test_role_change_ends_the_customers_sessions(accounts: AccountsService) -> None:
-    admin = await accounts.create_user(email="admin@orchid.test", password="admin-password-1",
+    admin = await accounts.create_user(email="admin@orchid.test", password="cardamom-pod-tin",
                                        name="Admin", role="admin")
     session = await accounts.register(data=registration(), client_ip=IP)
     customer_id = session.customer.public_id
@@ -453,7 +479,7 @@ def test_states_pincodes_and_names() -> None:
     with pytest.raises(ValueError):
         check_password("12345678901234")
     with pytest.raises(ValueError):
-        check_password("too-short")
+        check_password("short-1")
 
 
 @pytest.mark.parametrize(("field", "value"), [

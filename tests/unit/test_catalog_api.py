@@ -128,10 +128,10 @@ async def test_writes_need_staff(api: httpx.AsyncClient, app: FastAPI, method: s
                                  body: dict[str, Any] | None) -> None:
     assert_problem(await api.request(method, f"{BASE}{path}", json=body), 401)
     await app.state.services.accounts.create_user(
-        email="shopper@example.com", password="shopper-password-1", name="Shopper",
+        email="shopper@example.com", password="peacock-feather-ink", name="Shopper",
         role="customer")
     login = await api.post("/api/v1/accounts/login", json={"email": "shopper@example.com",
-                                                           "password": "shopper-password-1"})
+                                                           "password": "peacock-feather-ink"})
     api.cookies.clear()
     customer = {"Authorization": f"Bearer {login.json()['token']}"}
     assert_problem(await api.request(method, f"{BASE}{path}", json=body, headers=customer), 403)

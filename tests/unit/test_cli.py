@@ -56,3 +56,20 @@ def test_same_seed_same_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_unknown_database_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ORCHID_DATA_DIR", str(tmp_path))
     assert runner.invoke(app, ["db", "upgrade", "--database", "nope"]).exit_code != 0
+
+
+@pytest.mark.parametrize(("password", "reason"), [
+    ("password12", "password is too common"),
+    ("ops@orchid.test", "password must not be made of your email"),
+    ("aaaaaaaaaa", "password must not be a repeated or sequential pattern"),
+])
+def test_user_create_refuses_a_weak_password_with_its_reason(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, password: str, reason: str) -> None:
+    monkeypatch.setenv("ORCHID_DATA_DIR", str(tmp_path))
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    monkeypatch.setenv("ORCHID_NEW_USER_PASSWORD", password)
+    refused = runner.invoke(app, ["user", "create", "--email", "ops@orchid.test"])
+    assert refused.exit_code == 2 and reason in refused.output, refused.output
+    monkeypatch.setenv("ORCHID_NEW_USER_PASSWORD", "banyan-shade-17")
+    created = runner.invoke(app, ["user", "create", "--email", "ops@orchid.test"])
+    assert created.exit_code == 0 and "created staff ops@orchid.test" in created.output

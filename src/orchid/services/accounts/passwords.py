@@ -48,7 +48,9 @@ class Passwords:
     def _check(self, stored: str, password: str) -> bool:
         try:
             return self.hasher.verify(stored, password)
-        except (VerificationError, InvalidHashError):
+        except (VerificationError, InvalidHashError, UnicodeEncodeError):
+            # UnicodeEncodeError: a lone surrogate, which JSON carries and UTF-8 cannot; no
+            # password set here holds one, so it matches none.
             return False
 
     async def _make_dummy(self) -> str:

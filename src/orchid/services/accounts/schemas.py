@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     StrictBool,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 
@@ -75,8 +76,15 @@ class Registration(_Input):
     """Sign-up with email and password."""
 
     email: Email
-    password: Password
     name: Name
+    password: Password  # last, so that its check sees the email and name it must not be made of
+
+    @field_validator("password")
+    @classmethod
+    def _not_personal(cls, value: str, info: ValidationInfo) -> str:
+        # Fields that failed their own checks are absent from info.data; they are refused anyway.
+        return check_password(value, personal=[info.data[name] for name in ("email", "name")
+                                               if name in info.data])
 
 
 class Login(_Input):

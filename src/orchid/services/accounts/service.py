@@ -11,7 +11,9 @@ as the kit's `StoreDown` (503), never as a 500.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 import structlog
@@ -113,11 +115,12 @@ class AccountsService:
     async def create_user(self, *, email: str, password: str, name: str,
                           role: str) -> CustomerAdminRead:
         """Create a user of any role (for the CLI); the sign-up rules apply."""
-        customer = await self._create(
-            email=validated("email", validation.normalise_email, email),
-            password=validated("password", validation.check_password, password),
-            name=validated("name", validation.check_name, name),
-            role=validated("role", validation.check_role, role))
+        email = validated("email", validation.normalise_email, email)
+        name = validated("name", validation.check_name, name)
+        password = validated("password", partial(validation.check_password,
+                                                 personal=(email, name)), password)
+        customer = await self._create(email=email, password=password, name=name,
+                                      role=validated("role", validation.check_role, role))
         return CustomerAdminRead.model_validate(customer)
 
     async def _create(self, *, email: str, password: str, name: str, role: str) -> Customer:
@@ -142,9 +145,15 @@ class AccountsService:
         if customer is None or stored is None:
             await self.passwords.verify(None, password)  # same work as a real miss
             raise errors.InvalidCredentials("Email or password is incorrect.")
-        if not await self.passwords.verify(stored, password):
+        # Passwords are hashed NFC-normalised, so "é" typed as one code point or as two match.
+        typed, password = password, unicodedata.normalize("NFC", password)
+        matched = await self.passwords.verify(stored, password)
+        # Hashes made before sign-up normalised hold the password as typed: accept that form
+        # once more and store the normalised one.
+        legacy = not matched and typed != password and await self.passwords.verify(stored, typed)
+        if not (matched or legacy):
             raise errors.InvalidCredentials("Email or password is incorrect.")
-        if self.passwords.needs_rehash(stored):
+        if legacy or self.passwords.needs_rehash(stored):
             await self._rehash(customer_id=customer.id, password=password)
         return await self._start_session(customer)
 
