@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     otp_sends_per_phone: int = 3
     otp_sends_per_ip: int = 20
     otp_send_window_seconds: int = 900
+    # Failed password sign-ins (see accounts' throttle): a known device has its own bucket;
+    # others count per (account, address), per address, and all together per account.
+    login_failures_per_device: int = 10
+    login_failures_per_account_and_address: int = 10
+    login_failures_per_address: int = 100
+    login_window_seconds: int = 900
+    login_untrusted_failures_per_account: int = 100
+    login_untrusted_window_seconds: int = 3600
     sms_gateway_url: str | None = None
     sms_api_key: SecretStr | None = None
 

@@ -76,7 +76,8 @@ def test_grants_follow_the_declarations() -> None:
     assert "storefront" not in grants("payments")  # the pages never call payments
     # Only the storefront passes a shopper's address to sign-in; no other caller may.
     assert [c for c, g in grants("accounts").items() if "login" in g] == ["storefront"]
-    assert grants("accounts")["storefront"]["login"] == {"email", "password", "client_ip"}
+    assert grants("accounts")["storefront"]["login"] == {"email", "password", "client_ip",
+                                                         "device"}
     assert set(grants("accounts")) == {"catalog", "cart", "inventory", "payments", "orders",
                                        "storefront"}  # every service with signed-in routes
 

@@ -8,11 +8,14 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from orchid.kit.errors import problems
 from orchid.services.accounts.deps import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_MAX_AGE,
     SESSION_COOKIE,
     AdminUser,
     ClientIp,
     CurrentUser,
     StaffUser,
+    device_token,
     session_token,
 )
 from orchid.services.accounts.schemas import (
@@ -54,11 +57,17 @@ ADDRESS = problems(SIGNED_IN | {404: "No such address of yours"})
 STORE = {503: "Session store or SMS gateway unavailable"}
 
 
-def _signed_in(response: Response, accounts: AccountsService, session: SessionRead) -> SessionRead:
-    """Set the session cookie for browsers; API clients use the token in the body."""
+def _signed_in(request: Request, response: Response, accounts: AccountsService,
+               session: SessionRead) -> SessionRead:
+    """Set the session (and device) cookie for browsers; API clients use the token in the body."""
     cfg = accounts.config
+    # Secure when configured so or when the request came over https, as the storefront does.
+    secure = cfg.cookie_secure or request.url.scheme == "https"
     response.set_cookie(SESSION_COOKIE, session.token, max_age=int(cfg.session_ttl_seconds),
-                        path="/", secure=cfg.cookie_secure, httponly=True, samesite="lax")
+                        path="/", secure=secure, httponly=True, samesite="lax")
+    if session.device_token:
+        response.set_cookie(DEVICE_COOKIE, session.device_token, max_age=DEVICE_COOKIE_MAX_AGE,
+                            path="/", secure=secure, httponly=True, samesite="lax")
     response.headers["Cache-Control"] = "no-store"  # the body carries a bearer token
     return session
 
@@ -66,18 +75,22 @@ def _signed_in(response: Response, accounts: AccountsService, session: SessionRe
 @router.post("/register", status_code=201, responses=problems(
     {409: "Email already registered", 422: "The input did not validate",
      429: "Too many sign-ups"} | STORE))
-async def register(data: Registration, response: Response, accounts: Accounts,
-                   ip: ClientIp) -> SessionRead:
+async def register(data: Registration, request: Request, response: Response,
+                   accounts: Accounts, ip: ClientIp) -> SessionRead:
     """Create an account with email and password, and sign in."""
-    return _signed_in(response, accounts, await accounts.register(data=data, client_ip=ip))
+    session = await accounts.register(data=data, client_ip=ip)
+    return _signed_in(request, response, accounts, session)
 
 
 @router.post("/login", responses=problems(
     {401: "Wrong email or password", 429: "Too many attempts"} | STORE))
-async def login(data: Login, response: Response, accounts: Accounts, ip: ClientIp) -> SessionRead:
-    """Sign in with email and password."""
-    session = await accounts.login(email=data.email, password=data.password, client_ip=ip)
-    return _signed_in(response, accounts, session)
+async def login(data: Login, request: Request, response: Response, accounts: Accounts,
+                ip: ClientIp) -> SessionRead:
+    """Sign in with email and password; the orchid_device cookie of an earlier sign-in keeps
+    this device apart from a flood of guesses on the account."""
+    session = await accounts.login(email=data.email, password=data.password, client_ip=ip,
+                                   device=device_token(request))
+    return _signed_in(request, response, accounts, session)
 
 
 @router.post("/logout", status_code=204)
@@ -99,10 +112,11 @@ async def send_otp(data: OtpSend, accounts: Accounts, ip: ClientIp) -> OtpSent:
 
 @router.post("/otp/verify", responses=problems(
     {401: "Wrong or expired code", 429: "Too many wrong codes"} | STORE))
-async def verify_otp(data: OtpVerify, response: Response, accounts: Accounts) -> SessionRead:
+async def verify_otp(data: OtpVerify, request: Request, response: Response,
+                     accounts: Accounts) -> SessionRead:
     """Sign in (signing up on first use) with the code that was texted."""
     session = await accounts.verify_otp(phone=data.phone, code=data.code)
-    return _signed_in(response, accounts, session)
+    return _signed_in(request, response, accounts, session)
 
 
 @router.get("/preferences")

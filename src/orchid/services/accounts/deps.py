@@ -21,13 +21,17 @@ from orchid.services.accounts.errors import AdminOnly, NotAuthenticated, StaffOn
 from orchid.services.accounts.schemas import Principal
 
 __all__ = [
-    "SESSION_COOKIE", "Accounts", "AdminUser", "Authenticator", "ClientIp", "CurrentUser",
-    "Principal", "StaffUser",
-    "client_ip", "current_user", "get_accounts", "require_admin", "require_staff",
+    "DEVICE_COOKIE", "DEVICE_COOKIE_MAX_AGE", "SESSION_COOKIE", "Accounts", "AdminUser",
+    "Authenticator", "ClientIp", "CurrentUser", "Principal", "StaffUser", "client_ip",
+    "current_user", "device_token", "get_accounts", "require_admin", "require_staff",
     "session_token",
 ]
 
 SESSION_COOKIE = "orchid_session"
+# The device token of the last password sign-in from this browser; it outlives sign-out on
+# purpose, since it vouches for the device, not for a session.
+DEVICE_COOKIE = "orchid_device"
+DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 class Authenticator(Protocol):
@@ -48,6 +52,11 @@ def session_token(request: Request) -> str | None:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return request.cookies.get(SESSION_COOKIE) or None
+
+
+def device_token(request: Request) -> str | None:
+    """Return the device token the client presents (its orchid_device cookie), if any."""
+    return request.cookies.get(DEVICE_COOKIE) or None
 
 
 def client_ip(request: Request) -> str:

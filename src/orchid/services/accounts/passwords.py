@@ -1,13 +1,17 @@
-"""Credential primitives: argon2id password hashes, session token digests, OTP codes and MACs.
+"""Credential primitives: argon2id password hashes, session token digests, OTP codes and MACs,
+and device tokens.
 
     passwords = Passwords()                     # argon2-cffi's RFC 9106 defaults
     stored = await passwords.hash("a long passphrase")
     await passwords.verify(stored, "a long passphrase")   # True
+    token = new_device_token(key=secret, email="asha@example.in")
+    device_nonce(key=secret, email="asha@example.in", token=token)   # its nonce; None if forged
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import secrets
@@ -83,3 +87,32 @@ def otp_mac(*, key: str, phone: str, code: str) -> str:
 def same_digest(a: str, b: str) -> bool:
     """Compare two digests in constant time."""
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+MAX_DEVICE_TOKEN_LENGTH = 128  # real ones are 66 characters
+
+
+def new_device_token(*, key: str, email: str) -> str:
+    """Return a device token saying that this client signed in as `email` (a random nonce and
+    the HMAC binding it to the email)."""
+    nonce = secrets.token_urlsafe(16)
+    return f"{nonce}.{_device_mac(key, email, nonce)}"
+
+
+def device_nonce(*, key: str, email: str, token: str | None) -> str | None:
+    """Return the nonce of `token` when it was issued for `email`, else None."""
+    if not token or len(token) > MAX_DEVICE_TOKEN_LENGTH:
+        return None
+    nonce, _, mac = token.partition(".")
+    if not nonce or not same_digest(mac, _device_mac(key, email, nonce)):
+        return None
+    return nonce
+
+
+def _device_mac(key: str, email: str, nonce: str) -> str:
+    # A key of its own, derived from the secret: a device token is no CSRF token or OTP MAC.
+    # Bound to the email, not the customer id, so a sign-in is throttled before any DB read;
+    # the email itself stays out of the cookie.
+    own_key = hmac.new(key.encode(), b"orchid-accounts-device", hashlib.sha256).digest()
+    mac = hmac.new(own_key, f"{email}\n{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")

@@ -152,6 +152,9 @@ class SessionRead(BaseModel):
 
     token: str
     customer: CustomerRead
+    # After a password sign-in or sign-up: this client's device token (also set as the
+    # orchid_device cookie), which keeps its sign-ins apart from a flood on the account.
+    device_token: str | None = None
 
 
 class OtpSent(BaseModel):

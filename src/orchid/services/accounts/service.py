@@ -1,7 +1,8 @@
 """The accounts service: sign-up, sign-in (password or SMS code), sessions, profile, addresses.
 
     accounts = build(resources)
-    session = await accounts.login(email="asha@example.in", password="…", client_ip="10.0.0.7")
+    session = await accounts.login(email="asha@example.in", password="…", client_ip="10.0.0.7",
+                                   device=None)      # or the device token of an earlier sign-in
     principal = await accounts.authenticate(token=session.token)
 
 Sessions and one-time codes live in the key-value store, hashed; an unreachable store surfaces
@@ -30,6 +31,8 @@ from orchid.services.accounts import errors, repository, validation
 from orchid.services.accounts.models import Address, Customer
 from orchid.services.accounts.passwords import (
     Passwords,
+    device_nonce,
+    new_device_token,
     new_otp_code,
     new_session_token,
     otp_mac,
@@ -51,6 +54,7 @@ from orchid.services.accounts.schemas import (
     SessionRecord,
 )
 from orchid.services.accounts.sms import SmsSender, sms_sender
+from orchid.services.accounts.throttle import SignInLimits, SignInThrottle
 from orchid.services.accounts.validation import validated
 
 if TYPE_CHECKING:
@@ -75,9 +79,7 @@ class AccountsConfig:
     otp_sends_per_phone: int = 3
     otp_sends_per_ip: int = 20
     otp_send_window_seconds: float = 900
-    login_attempts_per_email: int = 10
-    login_attempts_per_ip: int = 100
-    login_window_seconds: float = 900
+    sign_in: SignInLimits = field(default_factory=SignInLimits)
     registrations_per_ip: int = 100  # generous: Indian mobile carriers put many users on one IP
     registration_window_seconds: float = 3600
     max_addresses: int = 20
@@ -86,7 +88,8 @@ class AccountsConfig:
     def from_settings(cls, settings: Settings) -> AccountsConfig:
         """Pick the accounts settings; fails by name when the secret key is missing."""
         copied = {name: getattr(settings, name) for name in _FROM_SETTINGS}
-        return cls(secret_key=settings.require_secret_key(), **copied)
+        return cls(secret_key=settings.require_secret_key(),
+                   sign_in=SignInLimits.from_settings(settings), **copied)
 
 
 class AccountsService:
@@ -98,6 +101,7 @@ class AccountsService:
         self.db, self.store, self.limiter, self.sms = db, store, limiter, sms
         self.config = config
         self.passwords = passwords or Passwords()
+        self.throttle = SignInThrottle(limiter, config.sign_in)
 
     # -- sign-up and sign-in --------------------------------------------------------------
 
@@ -110,7 +114,7 @@ class AccountsService:
                                window=cfg.registration_window_seconds, what="sign-ups")
         customer = await self._create(email=data.email, password=data.password, name=data.name,
                                       role="customer")
-        return await self._start_session(customer)
+        return self._with_device(await self._start_session(customer), data.email)
 
     async def create_user(self, *, email: str, password: str, name: str,
                           role: str) -> CustomerAdminRead:
@@ -133,13 +137,17 @@ class AccountsService:
             raise errors.EmailTaken("An account with this email already exists.") from exc
 
     @exposed()
-    async def login(self, *, email: str, password: str, client_ip: str) -> SessionRead:
-        """Sign in with email and password."""
-        cfg, email = self.config, email.strip().lower()
-        await self.limiter.hit(f"login:ip:{client_ip}", limit=cfg.login_attempts_per_ip,
-                               window=cfg.login_window_seconds, what="sign-in attempts")
-        await self.limiter.hit(f"login:email:{email}", limit=cfg.login_attempts_per_email,
-                               window=cfg.login_window_seconds, what="sign-in attempts")
+    async def login(self, *, email: str, password: str, client_ip: str,
+                    device: str | None = None) -> SessionRead:
+        """Sign in with email and password; `device` is the device token of an earlier sign-in."""
+        email = email.strip().lower()
+        trusted = device_nonce(key=self.config.secret_key, email=email, token=device)
+        attempt = await self.throttle.admit(email=email, client_ip=client_ip, device=trusted)
+        customer = await self._check_password(email=email, password=password)
+        await attempt.succeeded()  # only failures count against the limits
+        return self._with_device(await self._start_session(customer), email)
+
+    async def _check_password(self, *, email: str, password: str) -> Customer:
         customer = await self.db.read(lambda s: repository.get_customer_by_email(s, email=email))
         stored = customer.password_hash if customer is not None and customer.is_active else None
         if customer is None or stored is None:
@@ -155,7 +163,13 @@ class AccountsService:
             raise errors.InvalidCredentials("Email or password is incorrect.")
         if legacy or self.passwords.needs_rehash(stored):
             await self._rehash(customer_id=customer.id, password=password)
-        return await self._start_session(customer)
+        return customer
+
+    def _with_device(self, session: SessionRead, email: str) -> SessionRead:
+        # A fresh nonce on every sign-in, as in OWASP's scheme: the device's bucket starts
+        # full, and a copy of an older token no longer shares a bucket with the customer.
+        token = new_device_token(key=self.config.secret_key, email=email)
+        return session.model_copy(update={"device_token": token})
 
     async def _rehash(self, *, customer_id: int, password: str) -> None:
         # The hasher's parameters were raised since this hash was made: upgrade it while the

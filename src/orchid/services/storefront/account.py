@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import ValidationError
 
 from orchid.kit.errors import InvalidInput, RateLimited, Unauthorized
-from orchid.services.accounts.deps import SESSION_COOKIE, client_ip
+from orchid.services.accounts.deps import SESSION_COOKIE, client_ip, device_token
 from orchid.services.accounts.errors import EmailTaken
 from orchid.services.accounts.schemas import CustomerUpdate, Registration
 from orchid.services.storefront.addresses import LABELS, REGIONS, AddressForm, read_address
@@ -59,7 +59,7 @@ async def login_password(request: Request, storefront: StorefrontDep,
     try:
         session = await storefront.peers.accounts.login(
             email=email, password=form.text("password", max_length=256, label="Password"),
-            client_ip=client_ip(request))
+            client_ip=client_ip(request), device=device_token(request))
     except (Unauthorized, RateLimited, BadForm) as exc:
         status = 401 if isinstance(exc, Unauthorized) else exc.status
         return await _login_page(storefront, visitor, next_url=next_url, status=status,

@@ -1,9 +1,10 @@
 """Who is shopping: their session, their cart, and the CSRF token of their forms.
 
-Pages use the same cookies as the JSON API — `orchid_session` (accounts) and `orchid_cart`
-(a guest's cart) — so a shopper can mix the two. A guest gets a cart cookie on their first
-page, which the CSRF token is bound to; a signed-in shopper's token is bound to their session.
-On a signed-in request a guest cart is merged into the customer's, once, as the cart API does.
+Pages use the same cookies as the JSON API — `orchid_session` and `orchid_device` (accounts) and
+`orchid_cart` (a guest's cart) — so a shopper can mix the two. A guest gets a cart cookie on
+their first page, which the CSRF token is bound to; a signed-in shopper's token is bound to
+their session. On a signed-in request a guest cart is merged into the customer's, once, as the
+cart API does.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ import structlog
 from fastapi import Request, Response
 
 from orchid.kit.errors import Forbidden, OrchidError
-from orchid.services.accounts.deps import SESSION_COOKIE, Principal
+from orchid.services.accounts.deps import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_MAX_AGE,
+    SESSION_COOKIE,
+    Principal,
+)
 from orchid.services.accounts.schemas import SessionRead
 from orchid.services.cart import rules
 from orchid.services.cart.api import CART_COOKIE
@@ -133,8 +139,11 @@ async def count_bag(visitor: Visitor, storefront: Storefront) -> int | None:
 
 
 def sign_in(visitor: Visitor, storefront: Storefront, session: SessionRead) -> None:
-    """Set the new session's cookie; the guest cart merges on the next page, as in the API."""
+    """Set the new session's cookie (and device cookie); the guest cart merges on the next
+    page, as in the API."""
     visitor.set_cookie(SESSION_COOKIE, session.token, storefront.config.session_ttl_seconds)
+    if session.device_token:
+        visitor.set_cookie(DEVICE_COOKIE, session.device_token, DEVICE_COOKIE_MAX_AGE)
 
 
 def sign_out(visitor: Visitor) -> None:
