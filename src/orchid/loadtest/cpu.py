@@ -55,13 +55,26 @@ def delta(before: Mapping[str, float | None],
 
 @dataclass(frozen=True)
 class MachineTimes:
-    """Busy and total CPU seconds of the whole machine since boot (all cores, /proc/stat)."""
+    """Busy and total CPU time of the whole machine since boot (all cores, /proc/stat)."""
 
-    busy: float
-    total: float
+    # Kept in clock ticks: differences of whole ticks are exact, where differences of seconds
+    # (ticks / 100) can round a fully busy interval's busy above its total.
+    busy_ticks: int
+    total_ticks: int
+
+    @property
+    def busy(self) -> float:
+        """Busy CPU seconds."""
+        return self.busy_ticks / CLOCK_TICKS
+
+    @property
+    def total(self) -> float:
+        """Total CPU seconds (busy, idle and iowait)."""
+        return self.total_ticks / CLOCK_TICKS
 
     def __sub__(self, other: MachineTimes) -> MachineTimes:
-        return MachineTimes(self.busy - other.busy, self.total - other.total)
+        return MachineTimes(self.busy_ticks - other.busy_ticks,
+                            self.total_ticks - other.total_ticks)
 
 
 def machine_times() -> MachineTimes:
@@ -70,4 +83,4 @@ def machine_times() -> MachineTimes:
     # user nice system idle iowait irq softirq steal (guest time is already inside user).
     values = [int(v) for v in first[1:9]]
     total = sum(values)
-    return MachineTimes((total - values[3] - values[4]) / CLOCK_TICKS, total / CLOCK_TICKS)
+    return MachineTimes(total - values[3] - values[4], total)
