@@ -16,6 +16,8 @@ from pydantic import (
     model_validator,
 )
 
+from orchid.kit.pagination import Cursor
+
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MAX_PAISE = 10_000_000_00  # ₹1 crore: far above any beauty product, well inside INT
 
@@ -227,7 +229,7 @@ class ProductQuery(BaseModel):
     price_min: Annotated[int, Field(ge=0, le=MAX_PAISE)] | None = None
     price_max: Annotated[int, Field(ge=0, le=MAX_PAISE)] | None = None
     sort: SortOrder = "newest"
-    cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
+    cursor: Cursor | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 24
 
     @model_validator(mode="after")

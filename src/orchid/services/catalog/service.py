@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -56,11 +56,11 @@ BRAND_LIST = TypeAdapter(list[BrandRead])
 CATEGORIES_KEY, BRANDS_KEY = "categories", "brands"
 MAX_SKUS_PER_CALL = 200
 MAX_CHANGES_PER_CALL = 1000
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SLUG = re.compile(SLUG_PATTERN)
-# The cursor's key: the sort value (datetimes as epoch microseconds) and the product id.
+# The cursor's key: the sort value and the product id.
 KEY_TYPES: dict[SortOrder, tuple[type, ...]] = {
-    "newest": (int, int), "price_asc": (int, int), "price_desc": (int, int), "name": (str, int)}
+    "newest": (datetime, int), "price_asc": (int, int), "price_desc": (int, int),
+    "name": (str, int)}
 
 
 def product_key(slug: str) -> str:
@@ -81,7 +81,7 @@ class CatalogService:
         if query.cursor is not None:
             value, last_id = decode_cursor(query.cursor, sort=query.sort,
                                            key_types=KEY_TYPES[query.sort])
-            after = (_from_micros(value) if query.sort == "newest" else value, last_id)
+            after = (value, last_id)
         category_ids = brand_ids = None
         if query.category is not None:
             category_ids = descendant_ids(await self.list_categories(), query.category)
@@ -394,15 +394,7 @@ def _variant_info(v: Variant) -> VariantInfo:
                        mrp_paise=v.mrp_paise, price_paise=v.price_paise, currency=v.currency)
 
 
-def _sort_value(sort: SortOrder, row: repository.ListingRow) -> int | str:
+def _sort_value(sort: SortOrder, row: repository.ListingRow) -> datetime | int | str:
     if sort == "newest":
-        return _to_micros(row.created_at)
+        return row.created_at
     return row.name if sort == "name" else row.price_paise
-
-
-def _to_micros(moment: datetime) -> int:
-    return (moment - EPOCH) // timedelta(microseconds=1)
-
-
-def _from_micros(micros: int) -> datetime:
-    return EPOCH + timedelta(microseconds=micros)

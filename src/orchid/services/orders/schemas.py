@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from orchid.kit.pagination import Cursor
 from orchid.services.orders.states import OrderStatus
 from orchid.services.payments.schemas import PaymentMethod
 
@@ -16,7 +17,6 @@ MAX_PAGE = 50
 IdempotencyKey = Annotated[str, StringConstraints(pattern=IDEMPOTENCY_KEY_PATTERN)]
 AddressId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Cursor = Annotated[str, StringConstraints(max_length=512)]
 PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE)]
 
 

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +32,6 @@ from orchid.services.orders.states import CUSTOMER_CANCELLABLE, STAFF_TARGETS, O
 from orchid.services.payments.schemas import Outcome
 
 log = structlog.get_logger("orchid.orders")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_SWEEP_BATCH = 5000
 SWEEPER = "sweeper"
 _Work = Callable[[str], Awaitable[Order]]
@@ -92,8 +91,9 @@ class OrdersService:
         """Return a page of orders, newest first: a customer's, or everyone's for staff."""
         after = None
         if query.cursor is not None:
-            micros, last_id = decode_cursor(query.cursor, sort="newest", key_types=(int, int))
-            after = (EPOCH + timedelta(microseconds=micros), last_id)
+            created, last_id = decode_cursor(query.cursor, sort="newest",
+                                             key_types=(datetime, int))
+            after = (created, last_id)
         rows = await self.db.read(lambda s: repository.list_orders(
             s, customer_id=customer_id, status=query.status, after=after,
             limit=query.limit + 1))
@@ -101,8 +101,7 @@ class OrdersService:
         next_cursor = None
         if len(rows) > query.limit:
             last: Order = page[-1][0]
-            micros = (last.created_at - EPOCH) // timedelta(microseconds=1)
-            next_cursor = encode_cursor("newest", [micros, last.id])
+            next_cursor = encode_cursor("newest", [last.created_at, last.id])
         return OrderPage(items=[reads.summary(order, count) for order, count in page],
                          next_cursor=next_cursor)
 

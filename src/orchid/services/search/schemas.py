@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from orchid.kit.pagination import Cursor
+
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MAX_PAISE = 10_000_000_00
 MAX_LIMIT, MAX_SUGGESTIONS = 100, 10
@@ -27,7 +29,7 @@ class SearchQuery(BaseModel):
     price_max: Paise | None = None
     in_stock: bool | None = None
     sort: SearchSort = "relevance"
-    cursor: Annotated[str, StringConstraints(max_length=512)] | None = None
+    cursor: Cursor | None = None
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 24
 
     @model_validator(mode="after")
