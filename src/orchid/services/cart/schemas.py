@@ -7,11 +7,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from orchid.kit.numbers import JsonInt
+
 MAX_QUANTITY, MAX_LINES = 10, 50
 SKU_PATTERN = r"^[A-Z0-9-]{3,40}$"
 
 Sku = Annotated[str, StringConstraints(pattern=SKU_PATTERN)]
-Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+Quantity = Annotated[JsonInt, Field(ge=1, le=MAX_QUANTITY)]
 
 
 class CartLine(BaseModel):

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from orchid.kit.numbers import QueryInt
 from orchid.kit.pagination import Cursor
 from orchid.services.orders.states import OrderStatus
 from orchid.services.payments.schemas import PaymentMethod
@@ -17,7 +18,7 @@ MAX_PAGE = 50
 IdempotencyKey = Annotated[str, StringConstraints(pattern=IDEMPOTENCY_KEY_PATTERN)]
 AddressId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE)]
+PageSize = Annotated[QueryInt, Field(ge=1, le=MAX_PAGE)]
 
 
 class Strict(BaseModel):

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from orchid.kit.numbers import JsonInt
 from orchid.kit.orm import utcnow
 from orchid.services.payments import cards
 
@@ -75,7 +76,7 @@ class EventData(BaseModel):
 
     intent_id: str = Field(max_length=64)
     order_number: str = Field(max_length=64)
-    amount_paise: int
+    amount_paise: JsonInt
     failure_code: str | None = Field(default=None, max_length=64)
     refund_id: str | None = Field(default=None, max_length=64)
 
@@ -85,7 +86,7 @@ class WebhookEvent(BaseModel):
 
     id: str = Field(min_length=1, max_length=64)
     type: EventType
-    created: int
+    created: JsonInt
     data: EventData
 
 

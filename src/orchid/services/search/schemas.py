@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from orchid.kit.numbers import QueryInt
 from orchid.kit.pagination import Cursor
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -16,7 +17,7 @@ MAX_LIMIT, MAX_SUGGESTIONS = 100, 10
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=160)]
 SearchSort = Literal["relevance", "price_asc", "price_desc", "newest", "popular"]
-Paise = Annotated[int, Field(ge=0, le=MAX_PAISE)]
+Paise = Annotated[QueryInt, Field(ge=0, le=MAX_PAISE)]
 
 
 class SearchQuery(BaseModel):
@@ -30,7 +31,7 @@ class SearchQuery(BaseModel):
     in_stock: bool | None = None
     sort: SearchSort = "relevance"
     cursor: Cursor | None = None
-    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 24
+    limit: Annotated[QueryInt, Field(ge=1, le=MAX_LIMIT)] = 24
 
     @model_validator(mode="after")
     def _price_range(self) -> Self:
