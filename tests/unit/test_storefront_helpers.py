@@ -33,8 +33,9 @@ def test_forms_are_parsed_and_checked_field_by_field() -> None:
         form.text("missing")
     with pytest.raises(BadForm, match="1 to 10"):
         parse_form(b"quantity=11").integer("quantity", low=1, high=10)
-    with pytest.raises(BadForm):
-        parse_form(b"quantity=-1").integer("quantity", low=1, high=10)
+    for raw in (b"-1", b"%C2%B2", b"%D9%A2", b"9" * 5000, b"1.0"):  # ², Arabic-Indic 2
+        with pytest.raises(BadForm):
+            parse_form(b"quantity=" + raw).integer("quantity", low=1, high=10)
     with pytest.raises(BadForm, match="UTF-8"):
         parse_form(b"name=%ff\xff")
     with pytest.raises(BadForm, match="too large"):

@@ -55,7 +55,9 @@ class Form:
         raw = (self.fields.get(name) or "").strip()
         if not raw and default is not None:
             return default
-        if not raw.isdigit() or not low <= int(raw) <= high:
+        # str.isdigit is true of "²" and "٢", which int() refuses or reads: ASCII digits only,
+        # and few enough of them that int() never meets its 4300-digit limit.
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 20) or not low <= int(raw) <= high:
             raise BadForm(f"{name.capitalize()} must be a number from {low} to {high}.",
                           field=name)
         return int(raw)
