@@ -1,4 +1,5 @@
-"""Per-IP limits see the shopper's address behind the edge; a forged header elsewhere is ignored.
+"""Per-IP limits and Secure cookies follow the edge's forwarded headers; a forged header elsewhere
+is ignored.
 
 Three OTP sends from three forwarded addresses: with the edge trusted each address has its own
 budget (one send each, all accepted); without it the header is ignored and all three count
@@ -47,3 +48,14 @@ def test_per_ip_limits_use_the_forwarded_address_only_from_the_edge(
         assert statuses == [202, 202, 202]
     else:
         assert statuses == [202, 429, 429]
+
+
+def test_cookies_are_secure_when_the_edge_says_tls_carried_the_request(
+        server: tuple[OrchidProcess, bool]) -> None:
+    process, trusted = server
+    answer = httpx.put(f"{process.url}/api/v1/accounts/preferences", json={"currency": "USD"},
+                       headers={"X-Forwarded-Proto": "https"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    attributes = [part.strip().lower() for part in answer.headers["set-cookie"].split(";")]
+    # uvicorn believes X-Forwarded-Proto from the trusted edge only, as it does X-Forwarded-For.
+    assert ("secure" in attributes) is trusted

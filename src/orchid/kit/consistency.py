@@ -20,6 +20,8 @@ from http.cookies import SimpleCookie
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orchid.kit.cookies import cookie_header, is_secure
+
 COOKIE = "orchid_ryw"
 HEADER = "x-orchid-primary-until"
 
@@ -106,9 +108,9 @@ class ReadYourWritesMiddleware:
                 headers = MutableHeaders(scope=message)
                 until = str(int(mark.primary_until * 1000))
                 headers.append(HEADER, until)
-                secure = "; Secure" if self.secure else ""
-                headers.append("set-cookie", f"{COOKIE}={until}; Max-Age={int(self.window) + 1}; "
-                               f"Path=/; HttpOnly; SameSite=Lax{secure}")
+                headers.append("set-cookie", cookie_header(
+                    COOKIE, until, max_age=int(self.window) + 1,
+                    secure=is_secure(scope, always=self.secure)))
             await send(message)
 
         await self.app(scope, receive, send_with_mark)

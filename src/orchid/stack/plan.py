@@ -178,6 +178,9 @@ def app_env(layout: Layout, options: StackOptions) -> dict[str, str]:
                                                   for db in warehouse),
         "ORCHID_REDIS_URL": f"redis://127.0.0.1:{layout.port('redis')}/0",
         "ORCHID_LOG_JSON": "true",
+        # No ORCHID_COOKIE_SECURE: this edge listens on plain http, where the bench's and the
+        # tests' cookie jars never send a Secure cookie back (guest carts would be lost). Each
+        # cookie is Secure whenever the edge says TLS carried the request (kit/cookies.py).
     }
     if options.elasticsearch:
         env["ORCHID_ELASTICSEARCH_URL"] = f"http://127.0.0.1:{layout.port('elasticsearch')}"

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
+from orchid.kit.cookies import drop_cookie, is_secure, set_cookie
 from orchid.kit.errors import problems
 from orchid.services.accounts.deps import (
     DEVICE_COOKIE,
@@ -57,17 +58,19 @@ ADDRESS = problems(SIGNED_IN | {404: "No such address of yours"})
 STORE = {503: "Session store or SMS gateway unavailable"}
 
 
+def _secure(request: Request, accounts: AccountsService) -> bool:
+    return is_secure(request.scope, always=accounts.config.cookie_secure)
+
+
 def _signed_in(request: Request, response: Response, accounts: AccountsService,
                session: SessionRead) -> SessionRead:
     """Set the session (and device) cookie for browsers; API clients use the token in the body."""
-    cfg = accounts.config
-    # Secure when configured so or when the request came over https, as the storefront does.
-    secure = cfg.cookie_secure or request.url.scheme == "https"
-    response.set_cookie(SESSION_COOKIE, session.token, max_age=int(cfg.session_ttl_seconds),
-                        path="/", secure=secure, httponly=True, samesite="lax")
+    secure = _secure(request, accounts)
+    set_cookie(response, SESSION_COOKIE, session.token,
+               max_age=int(accounts.config.session_ttl_seconds), secure=secure)
     if session.device_token:
-        response.set_cookie(DEVICE_COOKIE, session.device_token, max_age=DEVICE_COOKIE_MAX_AGE,
-                            path="/", secure=secure, httponly=True, samesite="lax")
+        set_cookie(response, DEVICE_COOKIE, session.device_token,
+                   max_age=DEVICE_COOKIE_MAX_AGE, secure=secure)
     response.headers["Cache-Control"] = "no-store"  # the body carries a bearer token
     return session
 
@@ -99,8 +102,7 @@ async def logout(request: Request, response: Response, accounts: Accounts) -> No
     token = session_token(request)
     if token:
         await accounts.logout(token=token)
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=accounts.config.cookie_secure,
-                           httponly=True, samesite="lax")
+    drop_cookie(response, SESSION_COOKIE, secure=_secure(request, accounts))
 
 
 @router.post("/otp/send", status_code=202, responses=problems(
@@ -132,9 +134,8 @@ async def set_preferences(data: PreferencesUpdate, request: Request, response: R
     """Set the display currency and/or delivery pincode (signed in or not); prices stay INR."""
     current = PreferencesRead.from_cookie(request.cookies.get(PREFERENCES_COOKIE))
     preferences = current.updated(data)
-    response.set_cookie(PREFERENCES_COOKIE, preferences.to_cookie(), max_age=PREFERENCES_MAX_AGE,
-                        path="/", secure=accounts.config.cookie_secure, httponly=True,
-                        samesite="lax")
+    set_cookie(response, PREFERENCES_COOKIE, preferences.to_cookie(),
+               max_age=PREFERENCES_MAX_AGE, secure=_secure(request, accounts))
     response.headers["Cache-Control"] = "private, no-store"
     return preferences
 

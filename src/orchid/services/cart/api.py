@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
+from orchid.kit.cookies import drop_cookie, is_secure, set_cookie
 from orchid.kit.errors import problems
 from orchid.services.accounts.deps import Accounts, Principal, session_token
 from orchid.services.cart import pricing, rules
@@ -49,6 +50,7 @@ class Shopper:
 
     cart_id: str | None  # None: a guest who has no cart yet
     guest: bool
+    secure: bool  # its cookie must be Secure (see kit/cookies.py)
     notices: list[str] = field(default_factory=list)
 
     def told(self, cart: CartRead) -> CartRead:
@@ -63,16 +65,16 @@ async def shopper(request: Request, response: Response, cart: CartDep,
     response.headers["Cache-Control"] = "no-store"  # one shopper's cart, never a shared cache's
     cookie = request.cookies.get(CART_COOKIE)
     guest_id = cookie if cookie is not None and rules.is_guest_id(cookie) else None
+    secure = is_secure(request.scope, always=cart.config.cookie_secure)
     if user is None:
-        return Shopper(cart_id=guest_id, guest=True)
+        return Shopper(cart_id=guest_id, guest=True, secure=secure)
     own = rules.customer_cart_id(user.customer_id)
     notices: list[str] = []
     if guest_id is not None:
         notices = (await cart.merge(from_cart_id=guest_id, into_cart_id=own)).notices
     if cookie is not None:
-        response.delete_cookie(CART_COOKIE, path="/", secure=cart.config.cookie_secure,
-                               httponly=True, samesite="lax")
-    return Shopper(cart_id=own, guest=False, notices=notices)
+        drop_cookie(response, CART_COOKIE, secure=secure)
+    return Shopper(cart_id=own, guest=False, secure=secure, notices=notices)
 
 
 ShopperDep = Annotated[Shopper, Depends(shopper)]
@@ -81,8 +83,8 @@ ShopperDep = Annotated[Shopper, Depends(shopper)]
 def _guest_cart(response: Response, cart: CartService, who: Shopper) -> str:
     """Return the guest's cart id, minting one, and (re)set its cookie for another 30 days."""
     cart_id = who.cart_id or rules.new_guest_id()
-    response.set_cookie(CART_COOKIE, cart_id, max_age=int(cart.config.ttl_seconds), path="/",
-                        secure=cart.config.cookie_secure, httponly=True, samesite="lax")
+    set_cookie(response, CART_COOKIE, cart_id, max_age=int(cart.config.ttl_seconds),
+               secure=who.secure)
     return cart_id
 
 

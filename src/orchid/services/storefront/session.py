@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import structlog
 from fastapi import Request, Response
 
+from orchid.kit.cookies import drop_cookie, is_secure, set_cookie
 from orchid.kit.errors import Forbidden, OrchidError
 from orchid.services.accounts.deps import (
     DEVICE_COOKIE,
@@ -73,22 +74,15 @@ class Visitor:
     def finish(self, response: Response) -> Response:
         """Apply the cookie changes to `response` and return it."""
         for name, (value, max_age) in self._set.items():
-            response.set_cookie(name, value, max_age=max_age, path="/", secure=self.secure,
-                                httponly=True, samesite="lax")
+            set_cookie(response, name, value, max_age=max_age, secure=self.secure)
         for name in self._drop:
-            response.delete_cookie(name, path="/", secure=self.secure, httponly=True,
-                                   samesite="lax")
+            drop_cookie(response, name, secure=self.secure)
         return response
 
     def check_csrf(self, form: Form, storefront: Storefront) -> None:
         """Refuse a form whose token was not made for this visitor."""
         if not storefront.csrf.valid(form.get(FIELD), self.binding):
             raise CsrfRejected("The form's security token is missing or out of date.")
-
-
-def is_secure(request: Request, storefront: Storefront) -> bool:
-    """True when cookies must be Secure: configured so, or the request came over https."""
-    return storefront.config.cookie_secure or request.url.scheme == "https"
 
 
 async def find_visitor(request: Request, storefront: Storefront) -> Visitor:
@@ -98,7 +92,7 @@ async def find_visitor(request: Request, storefront: Storefront) -> Visitor:
     user = await peers.accounts.authenticate(token=token) if token else None
     cookie = request.cookies.get(CART_COOKIE)
     guest_id = cookie if cookie is not None and rules.is_guest_id(cookie) else None
-    secure = is_secure(request, storefront)
+    secure = is_secure(request.scope, always=storefront.config.cookie_secure)
     if user is None or token is None:
         visitor = Visitor(user=None, cart_id=guest_id or rules.new_guest_id(), csrf_token="",
                           secure=secure)
