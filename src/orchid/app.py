@@ -11,7 +11,9 @@ from fastapi import FastAPI
 
 from orchid.config import Settings
 from orchid.kit.consistency import ReadYourWritesMiddleware
+from orchid.kit.docs import docs_router
 from orchid.kit.errors import install_error_handlers
+from orchid.kit.headers import SecurityHeadersMiddleware
 from orchid.kit.observability import RequestContextMiddleware, health_router
 from orchid.platform import Resources
 from orchid.services.registry import assemble, check_placement, specs
@@ -41,7 +43,9 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
             await resources.close()
 
     placed = list(assembly.local)
-    app = FastAPI(title="Orchid", version="0.1.0", lifespan=lifespan,
+    # The documentation pages come from docs_router, with a policy that lets them run.
+    app = FastAPI(title="Orchid", version="0.1.0", lifespan=lifespan, docs_url=None,
+                  redoc_url=None,
                   description="Commerce services of the Orchid beauty shop. "
                               f"This process serves: {', '.join(placed)}.")
     app.state.settings, app.state.resources = settings, resources
@@ -53,11 +57,13 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
     app.add_middleware(ReadYourWritesMiddleware, window=settings.read_your_writes_seconds,
                        secure_cookie=settings.cookie_secure)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)  # outside even the 413 the one above sends
 
     checks = {"main_db": resources.main_db.ping, "warehouse_db": resources.warehouse_db.ping}
     if settings.redis_url:
         checks["redis"] = resources.store.ping
     app.include_router(health_router(checks))
+    app.include_router(docs_router(title=app.title))
     for router in assembly.routers:
         app.include_router(router)
     return app

@@ -1,4 +1,5 @@
-"""What the browser tests check on every page: its weight, basic accessibility, a screenshot."""
+"""What the browser tests check on every page: its weight, basic accessibility, that its
+Content-Security-Policy blocked nothing, and a screenshot."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, Response
+from playwright.sync_api import ConsoleMessage, Page, Response
 
 MAX_PAGE_BYTES = 100 * 1024  # HTML + CSS + JS of one page, before images
 OTP_TEXT = re.compile(r"\b([0-9]{6}) is your Orchid sign-in code")
@@ -45,6 +46,13 @@ AUDIT_JS = """() => {
 }"""
 
 
+# Runs before the page's own scripts: remember every CSP violation the page reports.
+WATCH_CSP_JS = """window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", e => window.__cspViolations.push(
+  `${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:` +
+  `${e.lineNumber}`));"""
+
+
 @dataclass(frozen=True)
 class Viewport:
     """A browser window size the journey runs in."""
@@ -62,17 +70,31 @@ class Recorder:
     page: Page
     folder: Path
     weights: dict[str, int] = field(default_factory=dict)
+    blocked: list[str] = field(default_factory=list)  # the browser's CSP complaints
+
+    def __post_init__(self) -> None:
+        self.page.add_init_script(WATCH_CSP_JS)
+        self.page.on("console", self._console)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.blocked.append(message.text)
 
     def check(self, name: str, response: Response | None = None) -> None:
-        """Screenshot the current page, weigh it and audit it; fail on either limit."""
+        """Screenshot the current page, weigh it and audit it; fail on any limit, and on
+        anything the page's Content-Security-Policy blocked."""
         self.page.wait_for_load_state("load")
+        if response is not None:
+            assert "script-src 'self'" in response.headers["content-security-policy"], name
+        violations: list[str] = self.page.evaluate("window.__cspViolations || []")
+        assert (violations, self.blocked) == ([], []), name
         self.folder.mkdir(parents=True, exist_ok=True)
         # From the top: a sticky header would sit mid-picture on a page scrolled to an anchor.
         self.page.evaluate("window.scrollTo(0, 0)")
         # A full-page picture shows what lies below the fold: load lazy images first.
         self.page.evaluate("document.querySelectorAll('img[loading=lazy]')"
                            ".forEach(img => { img.loading = 'eager'; })")
-        self.page.wait_for_function("[...document.images].every(img => img.complete)")
+        self.page.wait_for_function("() => [...document.images].every(img => img.complete)")
         self.page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
         self.weights[name] = weigh(self.page, response)
         (self.folder / "page-weights.json").write_text(json.dumps(self.weights, indent=2))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from orchid.kit.headers import source_hash
 from orchid.kit.orm import utcnow
 from orchid.services.payments import signing
 from orchid.services.payments.delivery import BackgroundDelivery
@@ -132,6 +134,20 @@ async def test_the_3ds_page_approves_through_the_webhook(api: httpx.AsyncClient,
     conflict = assert_problem(await api.post(f"{intent.next_action_url}?result=deny"), 409,
                               "illegal_transition")
     assert (conflict["current"], conflict["target"]) == ("succeeded", "succeeded")
+
+
+async def test_the_3ds_page_allows_only_its_own_style(api: httpx.AsyncClient,
+                                                       payments: PaymentsService) -> None:
+    intent = await challenged(payments)
+    assert intent.next_action_url is not None
+    for page in (await api.get(intent.next_action_url),
+                 await api.post(f"{intent.next_action_url}?result=deny")):
+        styles = re.findall(r"<style>(.*?)</style>", page.text, re.DOTALL)
+        assert len(styles) == 1 and " style=" not in page.text and "<script" not in page.text
+        policy = page.headers["content-security-policy"]
+        assert f"style-src {source_hash(styles[0])};" in policy
+        assert "script-src 'none'" in policy and "frame-ancestors 'none'" in policy
+        assert page.headers["x-content-type-options"] == "nosniff"
 
 
 async def test_the_3ds_page_can_deny(api: httpx.AsyncClient, payments: PaymentsService,

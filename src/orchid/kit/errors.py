@@ -26,6 +26,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from orchid.kit.headers import headers_for
+
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("orchid.errors")
 
@@ -179,8 +181,9 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The stack trace goes to the log with the request id, never to the client.
     log.error("unhandled_error", path=request.url.path, exc_info=exc,
               request_id=getattr(request.state, "request_id", None))
+    # Starlette sends this answer from outside every middleware: it brings its own headers.
     return problem(500, "Internal error", detail="Something went wrong on our side.",
-                   code="internal_error", request=request)
+                   code="internal_error", request=request, headers=headers_for(PROBLEM_JSON))
 
 
 def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None) -> None:

@@ -18,7 +18,8 @@ from orchid.services.payments.schemas import IntentRead, WebhookAck
 from orchid.services.payments.service import PaymentsService
 
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
-NO_STORE = {"Cache-Control": "no-store"}
+# The bank's page: never cached, and its own policy (its styles are allowed by hash).
+PAGE_HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": pages.POLICY}
 IntentId = Annotated[str, Path(max_length=64)]
 
 
@@ -47,7 +48,7 @@ async def sandbox_webhook(payments: PaymentsDep, request: Request) -> WebhookAck
 async def challenge_page(payments: PaymentsDep, intent_id: IntentId) -> HTMLResponse:
     """Show the sandbox bank's 3-D Secure page."""
     intent = await payments.get_challenge(intent_id=intent_id)
-    return HTMLResponse(pages.challenge(intent), headers=NO_STORE)
+    return HTMLResponse(pages.challenge(intent), headers=PAGE_HEADERS)
 
 
 @router.post("/sandbox/3ds/{intent_id}", response_class=HTMLResponse, responses=problems({
@@ -59,7 +60,7 @@ async def answer_challenge(payments: PaymentsDep, intent_id: IntentId,
     approved = result == "approve"
     intent = await payments.complete_challenge(intent_id=intent_id, approve=approved)
     return HTMLResponse(pages.answered(approved=approved, order_number=intent.order_number),
-                        headers=NO_STORE)
+                        headers=PAGE_HEADERS)
 
 
 @router.get("/intents/{order_number}", responses=problems({
