@@ -16,8 +16,8 @@ from orchid.services.accounts.deps import (
     ClientIp,
     CurrentUser,
     StaffUser,
+    Token,
     device_token,
-    session_token,
 )
 from orchid.services.accounts.schemas import (
     AddressCreate,
@@ -97,9 +97,9 @@ async def login(data: Login, request: Request, response: Response, accounts: Acc
 
 
 @router.post("/logout", status_code=204)
-async def logout(request: Request, response: Response, accounts: Accounts) -> None:
+async def logout(request: Request, response: Response, accounts: Accounts,
+                 token: Token) -> None:
     """End the current session (always succeeds)."""
-    token = session_token(request)
     if token:
         await accounts.logout(token=token)
     drop_cookie(response, SESSION_COOKIE, secure=_secure(request, accounts))

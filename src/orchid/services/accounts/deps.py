@@ -7,7 +7,9 @@
     async def create(user: StaffUser) -> ...: ...            # 403 for customers
 
 Other services import `CurrentUser` / `StaffUser` from here; authentication goes through
-`AccountsService.authenticate`, which may run in another process.
+`AccountsService.authenticate`, which may run in another process. `Token` declares both ways of
+sending a session (the cookie and a bearer header) as OpenAPI security schemes, so every route
+that reads one says so in the document.
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ from __future__ import annotations
 from typing import Annotated, Protocol
 
 import structlog
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from orchid.services.accounts.errors import AdminOnly, NotAuthenticated, StaffOnly
 from orchid.services.accounts.schemas import Principal
 
 __all__ = [
     "DEVICE_COOKIE", "DEVICE_COOKIE_MAX_AGE", "SESSION_COOKIE", "Accounts", "AdminUser",
-    "Authenticator", "ClientIp", "CurrentUser", "Principal", "StaffUser", "client_ip",
-    "current_user", "device_token", "get_accounts", "require_admin", "require_staff",
-    "session_token",
+    "Authenticator", "ClientIp", "CurrentUser", "Principal", "StaffUser", "Token", "caller_token",
+    "client_ip", "current_user", "device_token", "get_accounts", "require_admin",
+    "require_staff", "session_token",
 ]
 
 SESSION_COOKIE = "orchid_session"
@@ -32,6 +35,11 @@ SESSION_COOKIE = "orchid_session"
 # purpose, since it vouches for the device, not for a session.
 DEVICE_COOKIE = "orchid_device"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
+# Documentation only (auto_error=False: neither ever refuses a request); `session_token` reads.
+COOKIE_SCHEME = APIKeyCookie(name=SESSION_COOKIE, scheme_name="session", auto_error=False,
+                             description="The session cookie a sign-in sets (browsers).")
+BEARER_SCHEME = HTTPBearer(scheme_name="bearer", auto_error=False,
+                           description="The `token` a sign-in returns (API clients).")
 
 
 class Authenticator(Protocol):
@@ -64,13 +72,21 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def caller_token(request: Request,
+                 _cookie: Annotated[str | None, Security(COOKIE_SCHEME)],
+                 _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_SCHEME)],
+                 ) -> str | None:
+    """Return the caller's session token, if any (see `session_token`)."""
+    return session_token(request)
+
+
 Accounts = Annotated[Authenticator, Depends(get_accounts)]
 ClientIp = Annotated[str, Depends(client_ip)]
+Token = Annotated[str | None, Depends(caller_token)]
 
 
-async def current_user(request: Request, accounts: Accounts) -> Principal:
+async def current_user(token: Token, accounts: Accounts) -> Principal:
     """Return the signed-in caller, or fail with 401."""
-    token = session_token(request)
     principal = await accounts.authenticate(token=token) if token else None
     if principal is None:
         raise NotAuthenticated("Sign in to continue.")

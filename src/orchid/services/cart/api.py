@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from orchid.kit.cookies import drop_cookie, is_secure, set_cookie
 from orchid.kit.errors import problems
-from orchid.services.accounts.deps import Accounts, Principal, session_token
+from orchid.services.accounts.deps import Accounts, Principal, Token
 from orchid.services.cart import pricing, rules
 from orchid.services.cart.errors import LineNotFound
 from orchid.services.cart.schemas import SKU_PATTERN, CartItemAdd, CartItemUpdate, CartRead
@@ -35,9 +35,8 @@ def get_cart(request: Request) -> CartService:
 CartDep = Annotated[CartService, Depends(get_cart)]
 
 
-async def optional_user(request: Request, accounts: Accounts) -> Principal | None:
+async def optional_user(token: Token, accounts: Accounts) -> Principal | None:
     """Return the signed-in caller, or None for a guest (a bad token is just a guest)."""
-    token = session_token(request)
     return await accounts.authenticate(token=token) if token else None
 
 
