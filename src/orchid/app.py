@@ -15,6 +15,7 @@ from orchid.kit.docs import docs_router
 from orchid.kit.errors import install_error_handlers
 from orchid.kit.headers import SecurityHeadersMiddleware
 from orchid.kit.observability import RequestContextMiddleware, health_router
+from orchid.kit.openapi import install_problem_docs
 from orchid.platform import Resources
 from orchid.services.registry import assemble, check_placement, specs
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
     app.state.authenticator = assembly.authenticator
     pages = [page for name in placed if (page := specs()[name].error_page) is not None]
     install_error_handlers(app, html_page=pages[0] if pages else None)
+    install_problem_docs(app)
     # Outermost first: the request id must exist before anything logs or fails.
     app.add_middleware(ReadYourWritesMiddleware, window=settings.read_your_writes_seconds,
                        secure_cookie=settings.cookie_secure)

@@ -172,7 +172,7 @@ async def test_a_weak_password_is_a_422_that_says_what_to_do(api: httpx.AsyncCli
 async def test_register_rejects_a_body_that_is_not_json(api: httpx.AsyncClient) -> None:
     response = await api.post(f"{BASE}/register", content=b"email=a",
                               headers={"content-type": "application/json"})
-    assert_problem(response, 422, "validation_failed")
+    assert_problem(response, 400, "malformed_json")
 
 
 # -- sign-in by SMS code ------------------------------------------------------------------------

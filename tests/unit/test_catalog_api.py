@@ -170,7 +170,7 @@ async def test_unknown_brand_in_payload_is_422(api: httpx.AsyncClient, seeded: H
                    "unknown_reference")
     response = await api.post(f"{BASE}/products", content=b"{not json", headers=seeded | {
         "content-type": "application/json"})
-    assert_problem(response, 422)
+    assert_problem(response, 400, "malformed_json")
 
 
 async def test_update_price_and_publishing(api: httpx.AsyncClient, seeded: Headers) -> None:

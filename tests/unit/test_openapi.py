@@ -1,5 +1,5 @@
-"""The OpenAPI document says what clients get: security schemes on the routes that read a
-session."""
+"""The OpenAPI document says what clients get: security schemes on the routes that read a session,
+and every error as application/problem+json; malformed JSON is a documented 400."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
+from orchid.kit.errors import PROBLEM_JSON
+from tests.support.problems import assert_problem
+
+PROBLEM = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 EITHER_SESSION: list[dict[str, list[str]]] = [{"session": []}, {"bearer": []}]
 
 
@@ -37,3 +41,31 @@ def test_session_schemes_are_declared_where_a_session_is_read(spec: dict[str, An
         assert paths[path][method]["security"] == EITHER_SESSION, (path, method)
     for path in ("/api/v1/catalog/products", "/api/v1/search", "/api/v1/catalog/brands"):
         assert "security" not in paths[path]["get"], path
+
+
+def test_every_error_is_documented_as_a_problem(spec: dict[str, Any]) -> None:
+    assert "Problem" in spec["components"]["schemas"]
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    problem = spec["components"]["schemas"]["Problem"]
+    assert {"title", "status"} <= set(problem["required"])
+    for path, method, operation in operations(spec):
+        responses = operation["responses"]
+        errors = {status: r for status, r in responses.items() if int(status) >= 400}
+        assert "500" in errors, (path, method)
+        if "requestBody" in operation:
+            assert {"400", "413", "422"} <= set(errors), (path, method)
+        for status, response in errors.items():
+            assert response["content"] == PROBLEM, (path, method, status)
+    login = spec["paths"]["/api/v1/accounts/login"]["post"]["responses"]
+    assert "malformed_json" in login["400"]["description"]
+    assert login["401"]["description"] == "Wrong email or password"  # the route's own words
+
+
+async def test_malformed_json_is_a_400_problem(api: httpx.AsyncClient) -> None:
+    for body in (b"{not json", b"[1", b"\xff\xfe"):
+        response = await api.post("/api/v1/accounts/login", content=body,
+                                  headers={"content-type": "application/json"})
+        problem = assert_problem(response, 400, "malformed_json")
+        assert problem["errors"][0]["type"] == "json_invalid"
+    missing = await api.post("/api/v1/accounts/login", json={"email": "a@b.in"})
+    assert_problem(missing, 422, "validation_failed")  # valid JSON, broken rules: still 422

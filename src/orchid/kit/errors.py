@@ -4,6 +4,7 @@ The tree::
 
     OrchidError                 500  generic; never shows its message to clients
     ├── InvalidInput            422  a rule about the input was broken (fields in `data`)
+    │                                (a body that is not JSON at all: 400 malformed_json)
     ├── Unauthorized            401  no or bad credentials
     ├── Forbidden               403  authenticated, not allowed
     ├── NotFound                404
@@ -150,9 +151,13 @@ async def _on_orchid_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    errors = _field_errors(exc)
+    if any(error["type"] == "json_invalid" for error in errors):
+        # Not a broken rule about the input: there is no input to judge. 400, not 422.
+        return problem(400, "Malformed JSON", detail="The request body is not valid JSON.",
+                       code="malformed_json", request=request, extra={"errors": errors})
     return problem(422, "Invalid input", detail="The request did not validate.",
-                   code="validation_failed", request=request,
-                   extra={"errors": _field_errors(exc)})
+                   code="validation_failed", request=request, extra={"errors": errors})
 
 
 # A page-serving service may answer a browser's 404 and 405 with HTML instead of problem+json.
