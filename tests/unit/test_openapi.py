@@ -1,5 +1,6 @@
 """The OpenAPI document says what clients get: security schemes on the routes that read a session,
-and every error as application/problem+json; malformed JSON is a documented 400."""
+and every error as application/problem+json; malformed JSON is a documented 400; a 405 lists
+every method of its path."""
 
 from __future__ import annotations
 
@@ -69,3 +70,13 @@ async def test_malformed_json_is_a_400_problem(api: httpx.AsyncClient) -> None:
         assert problem["errors"][0]["type"] == "json_invalid"
     missing = await api.post("/api/v1/accounts/login", json={"email": "a@b.in"})
     assert_problem(missing, 422, "validation_failed")  # valid JSON, broken rules: still 422
+
+
+async def test_a_405_lists_every_method_of_its_path(api: httpx.AsyncClient) -> None:
+    response = await api.delete("/api/v1/accounts/preferences")
+    assert_problem(response, 405)
+    assert response.headers["allow"] == "GET, PUT"
+    assert (await api.post("/api/v1/catalog/products/kajal")).headers["allow"] == "GET, PATCH"
+    page = await api.delete("/cart", headers={"accept": "text/html"})  # a browser gets a page
+    assert page.status_code == 405 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["allow"] == "GET"

@@ -26,6 +26,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from orchid.kit.headers import headers_for
 
@@ -171,15 +172,30 @@ def wants_html(request: Request) -> bool:
             and "text/html" in request.headers.get("accept", ""))
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    # Starlette's 405 names the methods of the first route whose path matched, but a path may
+    # have a route per method: ask the router which methods it would take here.
+    return ", ".join(method for method in METHODS
+                     if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
+                            for route in request.app.router.routes))
+
+
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     page: HtmlErrorPage | None = getattr(request.app.state, "html_error_page", None)
     if page is not None and exc.status_code in (404, 405) and wants_html(request):
-        return page(request, exc.status_code)
+        response = page(request, exc.status_code)
+        response.headers.update(headers)
+        return response
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
     detail = exc.detail if isinstance(exc.detail, str) else None
-    return problem(exc.status_code, title, detail=detail, request=request,
-                   headers=dict(exc.headers or {}))
+    return problem(exc.status_code, title, detail=detail, request=request, headers=headers)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
