@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -71,6 +72,9 @@ def serve(
     proxy: dict[str, Any] = {"proxy_headers": bool(settings.trusted_proxies),
                              "forwarded_allow_ips": ",".join(settings.trusted_proxies) or None}
     if workers > 1:
+        # Each worker builds its own settings from the environment (orchid.asgi): the options
+        # given here must travel there as the variables they stand for.
+        os.environ["ORCHID_SERVICES"] = ",".join(settings.services)
         uvicorn.run("orchid.asgi:app", host=bind_host, port=bind_port, workers=workers,
                     access_log=False, log_level="warning", **proxy)
     else:

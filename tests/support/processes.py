@@ -20,12 +20,14 @@ class OrchidProcess:
     """One `python -m orchid serve` process."""
 
     def __init__(self, env: dict[str, str], log: Path, services: str = "",
-                 port: int | None = None) -> None:
+                 port: int | None = None, workers: int = 1) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [sys.executable, "-m", "orchid", "serve", "--port", str(self.port)]
         if services:
             argv += ["--services", services]
+        if workers > 1:
+            argv += ["--workers", str(workers)]
         self._log = log.open("ab")
         self.proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=self._log,
                                      stderr=subprocess.STDOUT)
