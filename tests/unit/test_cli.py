@@ -1,4 +1,4 @@
-"""The CLI: migrate and seed an embedded data dir, deterministically."""
+"""The CLI: migrate and seed an embedded data dir, deterministically; destructive commands ask."""
 
 from __future__ import annotations
 
@@ -73,3 +73,33 @@ def test_user_create_refuses_a_weak_password_with_its_reason(
     monkeypatch.setenv("ORCHID_NEW_USER_PASSWORD", "banyan-shade-17")
     created = runner.invoke(app, ["user", "create", "--email", "ops@orchid.test"])
     assert created.exit_code == 0 and "created staff ops@orchid.test" in created.output
+
+
+def stack_folder(tmp_path: Path) -> Path:
+    """A stack folder with data in it and no stack running."""
+    folder = tmp_path / "stack"
+    (folder / "mariadb" / "main-primary").mkdir(parents=True)
+    (folder / "mariadb" / "main-primary" / "ibdata1").write_bytes(b"orders")
+    return folder
+
+
+def test_down_purge_asks_and_a_no_keeps_the_data(tmp_path: Path) -> None:
+    folder = stack_folder(tmp_path)
+    refused = runner.invoke(app, ["down", "--purge", "--state-dir", str(folder)], input="n\n")
+    assert refused.exit_code == 1 and "Delete" in refused.output
+    assert (folder / "mariadb" / "main-primary" / "ibdata1").exists()
+    silent = runner.invoke(app, ["down", "--purge", "--state-dir", str(folder)], input="")
+    assert silent.exit_code == 1 and folder.exists()  # no terminal to answer: nothing deleted
+    agreed = runner.invoke(app, ["down", "--purge", "--state-dir", str(folder)], input="y\n")
+    assert agreed.exit_code == 0, agreed.output
+    assert not folder.exists()
+
+
+def test_down_purge_yes_deletes_without_asking(tmp_path: Path) -> None:
+    folder = stack_folder(tmp_path)
+    result = runner.invoke(app, ["down", "--purge", "--yes", "--state-dir", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "Delete" not in result.output and not folder.exists()
+    kept = stack_folder(tmp_path)
+    assert runner.invoke(app, ["down", "--state-dir", str(kept)]).exit_code == 0
+    assert kept.exists()  # without --purge nothing is deleted, and nothing asked

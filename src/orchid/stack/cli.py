@@ -99,9 +99,14 @@ def status(
 def down(
     state_dir: StateDir = DEFAULT_STATE_DIR,
     purge: Annotated[bool, typer.Option(help="Also delete the stack's data.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Purge without asking.")] = False,
 ) -> None:
     """Stop every process of the stack by its pid and check none is left."""
     layout = Layout(state_dir)
+    if purge and layout.root.exists() and not yes:
+        # Asked before anything stops: a "no" leaves the stack exactly as it was.
+        typer.confirm(f"Delete {layout.root}: every database, index, key and log of the stack?",
+                      abort=True)
     state = read_state(layout.state_file)
     if state is None:
         console.print("no stack here")
