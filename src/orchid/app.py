@@ -64,7 +64,7 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
     checks = {"main_db": resources.main_db.ping, "warehouse_db": resources.warehouse_db.ping}
     if settings.redis_url:
         checks["redis"] = resources.store.ping
-    app.include_router(health_router(checks))
+    app.include_router(health_router(checks, metrics_networks=settings.metrics_allowed_networks))
     app.include_router(docs_router(title=app.title))
     for router in assembly.routers:
         app.include_router(router)

@@ -8,10 +8,11 @@ cache and sessions.
 from __future__ import annotations
 
 import secrets
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from orchid.kit.callers import new_key_set, write_key_files
@@ -89,11 +90,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     # Addresses of the edge: X-Forwarded-For is believed from these only (none when embedded).
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Who may scrape /metrics (CIDRs), straight to the app port: never through a proxy.
+    metrics_allowed_networks: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=lambda: [ip_network("127.0.0.0/8"), ip_network("::1/128")])
     log_json: bool = True
     migrations_dir: Path = Path(__file__).resolve().parents[2] / "migrations"
 
     @field_validator("main_replica_urls", "warehouse_replica_urls", "services",
-                     "trusted_proxies", mode="before")
+                     "trusted_proxies", "metrics_allowed_networks", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

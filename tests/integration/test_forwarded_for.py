@@ -1,5 +1,5 @@
-"""Per-IP limits and Secure cookies follow the edge's forwarded headers; a forged header elsewhere
-is ignored.
+"""Per-IP limits and Secure cookies follow the edge's forwarded headers, a forged header elsewhere
+is ignored, and no forwarded header unlocks /metrics.
 
 Three OTP sends from three forwarded addresses: with the edge trusted each address has its own
 budget (one send each, all accepted); without it the header is ignored and all three count
@@ -59,3 +59,15 @@ def test_cookies_are_secure_when_the_edge_says_tls_carried_the_request(
     attributes = [part.strip().lower() for part in answer.headers["set-cookie"].split(";")]
     # uvicorn believes X-Forwarded-Proto from the trusted edge only, as it does X-Forwarded-For.
     assert ("secure" in attributes) is trusted
+
+
+def test_a_forwarded_header_never_unlocks_metrics(server: tuple[OrchidProcess, bool]) -> None:
+    process, trusted = server
+    assert httpx.get(f"{process.url}/metrics", timeout=10).status_code == 200  # a scrape
+    # Trusted, uvicorn makes the client 49.36.10.1 or 127.0.0.1 from the header; untrusted, it
+    # keeps the loopback peer. Either way the request came through (or claims) a proxy.
+    for claimed in ("49.36.10.1", "127.0.0.1"):
+        refused = httpx.get(f"{process.url}/metrics", headers={"X-Forwarded-For": claimed},
+                            timeout=10)
+        assert refused.status_code == 403, (trusted, claimed)
+        assert refused.headers["content-type"] == "application/problem+json"

@@ -2,7 +2,7 @@
 
     configure_logging(json=True)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=1 << 20)
-    app.include_router(health_router(readiness_checks))
+    app.include_router(health_router(readiness_checks, metrics_networks=[ip_network("::1/128")]))
 """
 
 from __future__ import annotations
@@ -12,16 +12,17 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 import structlog
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from orchid.kit.errors import PROBLEM_JSON
+from orchid.kit.errors import PROBLEM_JSON, Forbidden
 from orchid.kit.metrics import HTTP_DURATION, HTTP_REQUESTS
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -135,10 +136,33 @@ class RequestContextMiddleware:
 
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+Network = IPv4Network | IPv6Network
+LOOPBACK: tuple[Network, ...] = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
+# Headers a proxy adds: a request that has passed through one is never a scrape.
+FORWARDED = (b"x-forwarded-for", b"forwarded", b"x-real-ip")
 
 
-def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
-    """/healthz (the process), /readyz (its dependencies) and /metrics."""
+def may_scrape(request: Request, networks: Sequence[Network]) -> bool:
+    """True for a request straight from an address in `networks`, with no proxy on the way."""
+    # uvicorn rewrites request.client from X-Forwarded-For when the edge sent the request, and
+    # forged headers from anyone else are ignored, but a proxy that is trusted too widely would
+    # let a client name its own address: so anything forwarded is refused outright, and the
+    # client address judged is always the TCP peer's.
+    if request.client is None or any(name in FORWARDED for name, _ in request.scope["headers"]):
+        return False
+    try:
+        address = ip_address(request.client.host)
+    except ValueError:  # a unix socket's peer, or a test client's made-up name
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 from a dual-stack bind
+    return any(candidate in network for candidate in (address, mapped) if candidate is not None
+               for network in networks)
+
+
+def health_router(checks: Mapping[str, ReadinessCheck], *,
+                  metrics_networks: Sequence[Network] = LOOPBACK) -> APIRouter:
+    """/healthz (the process), /readyz (its dependencies) and /metrics (for `metrics_networks`
+    only, 403 for anyone else)."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/healthz")
@@ -158,7 +182,10 @@ def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
                             status_code=200 if ready else 503)
 
     @router.get("/metrics")
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if not may_scrape(request, metrics_networks):
+            raise Forbidden("Metrics are for the scrape network (ORCHID_METRICS_ALLOWED_NETWORKS).",
+                            code="metrics_forbidden")
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
