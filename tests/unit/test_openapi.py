@@ -68,6 +68,11 @@ async def test_malformed_json_is_a_400_problem(api: httpx.AsyncClient) -> None:
                                   headers={"content-type": "application/json"})
         problem = assert_problem(response, 400, "malformed_json")
         assert problem["errors"][0]["type"] == "json_invalid"
+    # Past the parser's limits: nesting that exhausts its recursion, a 5000-digit number.
+    for body in (b"[" * 100_000 + b"]" * 100_000, b"1" * 5000):
+        response = await api.post("/api/v1/accounts/login", content=body,
+                                  headers={"content-type": "application/json"})
+        assert_problem(response, 400, "malformed_json")
     missing = await api.post("/api/v1/accounts/login", json={"email": "a@b.in"})
     assert_problem(missing, 422, "validation_failed")  # valid JSON, broken rules: still 422
 

@@ -195,7 +195,12 @@ async def _on_http(request: Request, exc: Exception) -> Response:
         return response
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
     detail = exc.detail if isinstance(exc.detail, str) else None
-    return problem(exc.status_code, title, detail=detail, request=request, headers=headers)
+    code = None
+    if exc.status_code == 400:
+        # FastAPI's one 400: a JSON body past the parser's limits (nesting, a 5000-digit number).
+        title, code = "Malformed JSON", "malformed_json"
+    return problem(exc.status_code, title, detail=detail, code=code, request=request,
+                   headers=headers)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
