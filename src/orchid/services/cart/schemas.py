@@ -13,7 +13,7 @@ MAX_QUANTITY, MAX_LINES = 10, 50
 SKU_PATTERN = r"^[A-Z0-9-]{3,40}$"
 
 Sku = Annotated[str, StringConstraints(pattern=SKU_PATTERN)]
-Quantity = Annotated[JsonInt, Field(ge=1, le=MAX_QUANTITY)]
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY), JsonInt]
 
 
 class CartLine(BaseModel):

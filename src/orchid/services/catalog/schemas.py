@@ -27,7 +27,7 @@ Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{3,40}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShadeHex = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 Size = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-Paise = Annotated[JsonInt, Field(ge=1, le=MAX_PAISE)]
+Paise = Annotated[int, Field(ge=1, le=MAX_PAISE), JsonInt]
 Description = Annotated[str, StringConstraints(max_length=10_000)]
 AttributeKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")]
 AttributeValue = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -82,7 +82,7 @@ class CategoryCreate(Strict):
     slug: Slug
     name: Name
     parent: Slug | None = None
-    position: Annotated[JsonInt, Field(ge=0, le=10_000)] = 0
+    position: Annotated[int, Field(ge=0, le=10_000), JsonInt] = 0
 
 
 class CategoryNode(BaseModel):
@@ -227,11 +227,11 @@ class ProductQuery(BaseModel):
 
     category: Slug | None = None
     brand: Annotated[list[Slug], Field(max_length=20)] = []
-    price_min: Annotated[QueryInt, Field(ge=0, le=MAX_PAISE)] | None = None
-    price_max: Annotated[QueryInt, Field(ge=0, le=MAX_PAISE)] | None = None
+    price_min: Annotated[int, Field(ge=0, le=MAX_PAISE), QueryInt] | None = None
+    price_max: Annotated[int, Field(ge=0, le=MAX_PAISE), QueryInt] | None = None
     sort: SortOrder = "newest"
     cursor: Cursor | None = None
-    limit: Annotated[QueryInt, Field(ge=1, le=100)] = 24
+    limit: Annotated[int, Field(ge=1, le=100), QueryInt] = 24
 
     @model_validator(mode="after")
     def _price_range(self) -> Self:

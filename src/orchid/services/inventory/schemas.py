@@ -32,7 +32,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Actor = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Quantity = Annotated[JsonInt, Field(ge=1, le=MAX_QUANTITY)]
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY), JsonInt]
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -65,7 +65,7 @@ class ReserveRequest(Strict):
 
     key: ReservationKey
     lines: Annotated[list[ReserveLine], Field(min_length=1, max_length=MAX_LINES)]
-    ttl_seconds: Annotated[JsonInt, Field(ge=1, le=MAX_TTL_SECONDS)]
+    ttl_seconds: Annotated[int, Field(ge=1, le=MAX_TTL_SECONDS), JsonInt]
 
     @property
     def wanted(self) -> dict[str, int]:
@@ -147,7 +147,7 @@ class Restock(Strict):
 
     warehouse_code: WarehouseCode
     sku: Sku
-    quantity: Annotated[JsonInt, Field(ge=1, le=MAX_RESTOCK)]
+    quantity: Annotated[int, Field(ge=1, le=MAX_RESTOCK), JsonInt]
     note: Note = ""
 
 
@@ -156,7 +156,7 @@ class Adjustment(Strict):
 
     warehouse_code: WarehouseCode
     sku: Sku
-    on_hand: Annotated[JsonInt, Field(ge=0, le=MAX_ON_HAND)]
+    on_hand: Annotated[int, Field(ge=0, le=MAX_ON_HAND), JsonInt]
     note: Annotated[Note, StringConstraints(min_length=1)]
 
 
@@ -188,7 +188,7 @@ class MovementQuery(BaseModel):
     """Which SKU's movements to list, newest first."""
 
     sku: Sku
-    limit: Annotated[QueryInt, Field(ge=1, le=500)] = 100
+    limit: Annotated[int, Field(ge=1, le=500), QueryInt] = 100
 
 
 def parse(model: type[M], **fields: Any) -> M:

@@ -18,7 +18,7 @@ MAX_PAGE = 50
 IdempotencyKey = Annotated[str, StringConstraints(pattern=IDEMPOTENCY_KEY_PATTERN)]
 AddressId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-PageSize = Annotated[QueryInt, Field(ge=1, le=MAX_PAGE)]
+PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE), QueryInt]
 
 
 class Strict(BaseModel):

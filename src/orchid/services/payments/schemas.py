@@ -76,7 +76,7 @@ class EventData(BaseModel):
 
     intent_id: str = Field(max_length=64)
     order_number: str = Field(max_length=64)
-    amount_paise: JsonInt
+    amount_paise: Annotated[int, JsonInt]
     failure_code: str | None = Field(default=None, max_length=64)
     refund_id: str | None = Field(default=None, max_length=64)
 
@@ -86,7 +86,7 @@ class WebhookEvent(BaseModel):
 
     id: str = Field(min_length=1, max_length=64)
     type: EventType
-    created: JsonInt
+    created: Annotated[int, JsonInt]
     data: EventData
 
 

@@ -32,7 +32,8 @@ async def search(service: SearchDep, query: Annotated[SearchQuery, Query()]) -> 
 @router.get("/suggest", responses=problems({422: "The input did not validate"}))
 async def suggest(service: SearchDep,
                   q: Annotated[str, Query(min_length=1, max_length=100)],
-                  limit: Annotated[QueryInt, Query(ge=1, le=MAX_SUGGESTIONS)] = MAX_SUGGESTIONS,
+                  limit: Annotated[int, Query(ge=1, le=MAX_SUGGESTIONS),
+                                   QueryInt] = MAX_SUGGESTIONS,
                   ) -> SuggestPage:
     """Complete a prefix with brands and product names (at most 10)."""
     return await service.suggest(q=q, limit=limit)

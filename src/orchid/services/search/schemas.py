@@ -17,7 +17,7 @@ MAX_LIMIT, MAX_SUGGESTIONS = 100, 10
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=160)]
 SearchSort = Literal["relevance", "price_asc", "price_desc", "newest", "popular"]
-Paise = Annotated[QueryInt, Field(ge=0, le=MAX_PAISE)]
+Paise = Annotated[int, Field(ge=0, le=MAX_PAISE), QueryInt]
 
 
 class SearchQuery(BaseModel):
@@ -31,7 +31,7 @@ class SearchQuery(BaseModel):
     in_stock: bool | None = None
     sort: SearchSort = "relevance"
     cursor: Cursor | None = None
-    limit: Annotated[QueryInt, Field(ge=1, le=MAX_LIMIT)] = 24
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT), QueryInt] = 24
 
     @model_validator(mode="after")
     def _price_range(self) -> Self:
