@@ -38,8 +38,12 @@ def test_session_schemes_are_declared_where_a_session_is_read(spec: dict[str, An
     for path, method in (("/api/v1/accounts/me", "get"), ("/api/v1/orders", "get"),
                          ("/api/v1/checkout", "post"), ("/api/v1/admin/orders", "get"),
                          ("/api/v1/catalog/variants/{sku}/price", "put"),
-                         ("/api/v1/inventory/restock", "post"), ("/api/v1/cart", "get")):
+                         ("/api/v1/inventory/restock", "post")):
         assert paths[path][method]["security"] == EITHER_SESSION, (path, method)
+    # A guest's cart and sign-out read a session when there is one; `{}` says none is needed.
+    for path, method in (("/api/v1/cart", "get"), ("/api/v1/cart/items", "post"),
+                         ("/api/v1/accounts/logout", "post")):
+        assert paths[path][method]["security"] == [*EITHER_SESSION, {}], (path, method)
     for path in ("/api/v1/catalog/products", "/api/v1/search", "/api/v1/catalog/brands"):
         assert "security" not in paths[path]["get"], path
 

@@ -11,6 +11,7 @@ from orchid.kit.errors import problems
 from orchid.services.accounts.deps import (
     DEVICE_COOKIE,
     DEVICE_COOKIE_MAX_AGE,
+    OPTIONAL_SESSION,
     SESSION_COOKIE,
     AdminUser,
     ClientIp,
@@ -96,7 +97,7 @@ async def login(data: Login, request: Request, response: Response, accounts: Acc
     return _signed_in(request, response, accounts, session)
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, openapi_extra=OPTIONAL_SESSION)
 async def logout(request: Request, response: Response, accounts: Accounts,
                  token: Token) -> None:
     """End the current session (always succeeds)."""

@@ -14,7 +14,7 @@ that reads one says so in the document.
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 import structlog
 from fastapi import Depends, Request, Security
@@ -24,8 +24,9 @@ from orchid.services.accounts.errors import AdminOnly, NotAuthenticated, StaffOn
 from orchid.services.accounts.schemas import Principal
 
 __all__ = [
-    "DEVICE_COOKIE", "DEVICE_COOKIE_MAX_AGE", "SESSION_COOKIE", "Accounts", "AdminUser",
-    "Authenticator", "ClientIp", "CurrentUser", "Principal", "StaffUser", "Token", "caller_token",
+    "DEVICE_COOKIE", "DEVICE_COOKIE_MAX_AGE", "OPTIONAL_SESSION", "SESSION_COOKIE", "Accounts",
+    "AdminUser", "Authenticator", "ClientIp", "CurrentUser", "Principal", "StaffUser", "Token",
+    "caller_token",
     "client_ip", "current_user", "device_token", "get_accounts", "require_admin",
     "require_staff", "session_token",
 ]
@@ -83,6 +84,9 @@ def caller_token(request: Request,
 Accounts = Annotated[Authenticator, Depends(get_accounts)]
 ClientIp = Annotated[str, Depends(client_ip)]
 Token = Annotated[str | None, Depends(caller_token)]
+# For routes that read a session when there is one (a guest's cart, sign-out): `{}` tells
+# OpenAPI clients that calling without one is fine too (FastAPI appends it to the schemes).
+OPTIONAL_SESSION: dict[str, Any] = {"security": [{}]}
 
 
 async def current_user(token: Token, accounts: Accounts) -> Principal:

@@ -13,6 +13,7 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -21,6 +22,7 @@ from orchid.services.accounts.validation import (
     EMAIL_MAX,
     NAME_MAX,
     PASSWORD_MAX,
+    PASSWORD_MIN,
     check_name,
     check_password,
     check_pincode,
@@ -31,10 +33,14 @@ from orchid.services.accounts.validation import (
 )
 
 Role = Literal["customer", "staff", "admin"]
-Email = Annotated[str, StringConstraints(max_length=EMAIL_MAX), AfterValidator(normalise_email)]
-Password = Annotated[str, StringConstraints(max_length=PASSWORD_MAX),
+# Bounds and formats the rules below also check are stated again so the OpenAPI document shows them.
+Email = Annotated[str, StringConstraints(min_length=3, max_length=EMAIL_MAX),
+                  WithJsonSchema({"type": "string", "format": "email", "maxLength": EMAIL_MAX}),
+                  AfterValidator(normalise_email)]
+Password = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX),
                      AfterValidator(check_password)]
-Name = Annotated[str, StringConstraints(max_length=NAME_MAX), AfterValidator(check_name)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX),
+                 AfterValidator(check_name)]
 Phone = Annotated[str, StringConstraints(max_length=24), AfterValidator(normalise_phone)]
 Pincode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=6),
                     AfterValidator(check_pincode)]

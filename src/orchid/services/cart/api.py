@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from orchid.kit.cookies import drop_cookie, is_secure, set_cookie
 from orchid.kit.errors import problems
-from orchid.services.accounts.deps import Accounts, Principal, Token
+from orchid.services.accounts.deps import OPTIONAL_SESSION, Accounts, Principal, Token
 from orchid.services.cart import pricing, rules
 from orchid.services.cart.errors import LineNotFound
 from orchid.services.cart.schemas import SKU_PATTERN, CartItemAdd, CartItemUpdate, CartRead
@@ -87,7 +87,8 @@ def _guest_cart(response: Response, cart: CartService, who: Shopper) -> str:
     return cart_id
 
 
-@router.get("", responses=problems({503: "Cart store unavailable"}))
+@router.get("", openapi_extra=OPTIONAL_SESSION,
+            responses=problems({503: "Cart store unavailable"}))
 async def get_my_cart(cart: CartDep, who: ShopperDep) -> CartRead:
     """Return the caller's cart, priced now (an empty cart sets no cookie)."""
     if who.cart_id is None:
@@ -95,7 +96,8 @@ async def get_my_cart(cart: CartDep, who: ShopperDep) -> CartRead:
     return who.told(await cart.get(cart_id=who.cart_id))
 
 
-@router.post("/items", status_code=status.HTTP_201_CREATED, responses=problems(
+@router.post("/items", openapi_extra=OPTIONAL_SESSION, status_code=status.HTTP_201_CREATED,
+             responses=problems(
     {404: "No such SKU", 422: "Not for sale, cart full or invalid input"} | INVALID))
 async def add_item(data: CartItemAdd, response: Response, cart: CartDep,
                    who: ShopperDep) -> CartRead:
@@ -107,7 +109,8 @@ async def add_item(data: CartItemAdd, response: Response, cart: CartDep,
     return who.told(read)
 
 
-@router.patch("/items/{sku}", responses=problems({404: "Not in the cart"} | INVALID))
+@router.patch("/items/{sku}", openapi_extra=OPTIONAL_SESSION,
+              responses=problems({404: "Not in the cart"} | INVALID))
 async def update_item(sku: SkuPath, data: CartItemUpdate, response: Response, cart: CartDep,
                       who: ShopperDep) -> CartRead:
     """Set a line's quantity (1–10)."""
@@ -119,7 +122,7 @@ async def update_item(sku: SkuPath, data: CartItemUpdate, response: Response, ca
                                             quantity=data.quantity))
 
 
-@router.delete("/items/{sku}", responses=problems(INVALID))
+@router.delete("/items/{sku}", openapi_extra=OPTIONAL_SESSION, responses=problems(INVALID))
 async def remove_item(sku: SkuPath, cart: CartDep, who: ShopperDep) -> CartRead:
     """Take a SKU out of the cart (done already is fine)."""
     if who.cart_id is None:
@@ -127,7 +130,8 @@ async def remove_item(sku: SkuPath, cart: CartDep, who: ShopperDep) -> CartRead:
     return who.told(await cart.remove(cart_id=who.cart_id, sku=sku))
 
 
-@router.delete("", responses=problems({503: "Cart store unavailable"}))
+@router.delete("", openapi_extra=OPTIONAL_SESSION,
+               responses=problems({503: "Cart store unavailable"}))
 async def clear_cart(cart: CartDep, who: ShopperDep) -> CartRead:
     """Empty the cart."""
     if who.cart_id is None:
