@@ -78,7 +78,9 @@ class Resources:
         await self.warehouse_db.start()
 
     async def close(self) -> None:
-        """Release every connection."""
+        """Release every connection (and stop the caches' timers, which use the store)."""
+        for cache in self._caches.values():
+            await cache.close()
         await self.main_db.close()
         await self.warehouse_db.close()
         await self.store.close()

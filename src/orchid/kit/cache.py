@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import structlog
 from pydantic import TypeAdapter
 
+from orchid.kit.clock import Clock, Sleep
 from orchid.kit.errors import Unavailable
 from orchid.kit.kv import KeyValueStore
 from orchid.kit.metrics import CACHE_REQUESTS
@@ -36,11 +37,12 @@ class Cache:
 
     def __init__(self, store: KeyValueStore, *, name: str, ttl: float = 300, jitter: float = 0.1,
                  retry_after: float = 2.0, settle: float = 0.0,
-                 rng: Callable[[], float] = random.random) -> None:
+                 rng: Callable[[], float] = random.random,
+                 clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         self.store, self.name, self.ttl, self.jitter = store, name, ttl, jitter
         self.retry_after, self.settle = retry_after, settle
         self._settling: set[asyncio.Task[None]] = set()
-        self._rng = rng
+        self._rng, self._clock, self._sleep = rng, clock, sleep
         self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._generation: dict[str, int] = {}
         self._down_until = 0.0
@@ -58,10 +60,10 @@ class Cache:
         CACHE_REQUESTS.labels(self.name, result).inc()
 
     def _store_usable(self) -> bool:
-        return time.monotonic() >= self._down_until
+        return self._clock() >= self._down_until
 
     def _mark_down(self, exc: Exception) -> None:
-        self._down_until = time.monotonic() + self.retry_after
+        self._down_until = self._clock() + self.retry_after
         log.warning("cache_store_down", cache=self.name, error=str(exc),
                     retry_in=self.retry_after)
 
@@ -135,6 +137,12 @@ class Cache:
             self._pending_invalidations.update(full_keys)
             self._mark_down(exc)
 
+    async def close(self) -> None:
+        """Drop the repeated deletes still waiting out `settle` (the entries' TTL bounds them)."""
+        for task in list(self._settling):
+            task.cancel()
+        await asyncio.gather(*self._settling, return_exceptions=True)
+
     async def _delete_later(self, full_keys: list[str]) -> None:
-        await asyncio.sleep(self.settle)
+        await self._sleep(self.settle)
         await self._delete(full_keys)

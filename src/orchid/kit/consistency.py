@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orchid.kit.clock import Clock
 from orchid.kit.cookies import cookie_header, is_secure
 
 COOKIE = "orchid_ryw"
@@ -33,6 +34,8 @@ class WriteMark:
     window: float
     primary_until: float = 0.0  # epoch seconds
     wrote: bool = False
+    # Epoch time, not monotonic: the deadline travels to other processes and back.
+    clock: Clock = field(default=time.time, repr=False, compare=False)
 
     def accept(self, raw: str | None) -> None:
         """Adopt a client-supplied deadline (epoch ms) if it is plausible."""
@@ -42,16 +45,16 @@ class WriteMark:
             until = int(raw) / 1000
         except ValueError:
             return
-        if until <= time.time() + self.window:
+        if until <= self.clock() + self.window:
             self.primary_until = max(self.primary_until, until)
 
 
 _current: ContextVar[WriteMark | None] = ContextVar("orchid_write_mark", default=None)
 
 
-def begin(window: float) -> WriteMark:
+def begin(window: float, *, clock: Clock = time.time) -> WriteMark:
     """Start a fresh mark for this context (one request or one remote call)."""
-    mark = WriteMark(window=window)
+    mark = WriteMark(window=window, clock=clock)
     _current.set(mark)
     return mark
 
@@ -67,19 +70,19 @@ def note_write(window: float) -> None:
     if mark is None:
         mark = begin(window)
     mark.wrote = True
-    mark.primary_until = max(mark.primary_until, time.time() + window)
+    mark.primary_until = max(mark.primary_until, mark.clock() + window)
 
 
 def reads_need_primary() -> bool:
     """True while this context's reads must see its own writes."""
     mark = _current.get()
-    return mark is not None and mark.primary_until > time.time()
+    return mark is not None and mark.primary_until > mark.clock()
 
 
 def header_value() -> str | None:
     """The deadline to forward to another process, or None."""
     mark = _current.get()
-    if mark is None or mark.primary_until <= time.time():
+    if mark is None or mark.primary_until <= mark.clock():
         return None
     return str(int(mark.primary_until * 1000))
 
@@ -87,14 +90,15 @@ def header_value() -> str | None:
 class ReadYourWritesMiddleware:
     """Carry the read-your-writes deadline in and out of every HTTP request."""
 
-    def __init__(self, app: ASGIApp, *, window: float, secure_cookie: bool = False) -> None:
-        self.app, self.window, self.secure = app, window, secure_cookie
+    def __init__(self, app: ASGIApp, *, window: float, secure_cookie: bool = False,
+                 clock: Clock = time.time) -> None:
+        self.app, self.window, self.secure, self.clock = app, window, secure_cookie, clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        mark = begin(self.window)
+        mark = begin(self.window, clock=self.clock)
         for name, value in scope["headers"]:
             if name == HEADER.encode():
                 mark.accept(value.decode("latin-1"))

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from orchid.kit import consistency
+from orchid.kit.clock import Clock
 from orchid.kit.errors import Unavailable
 from orchid.kit.metrics import DB_NODE_SKIPPED, DB_SESSIONS
 
@@ -111,8 +112,9 @@ class Database:
 
     def __init__(self, name: str, primary_url: str, replica_urls: list[str] | None = None, *,
                  max_lag: float = 2.0, retry_after: float = 5.0, check_interval: float = 1.0,
-                 ryw_window: float = 5.0, pool_size: int = 10) -> None:
-        self.name = name
+                 ryw_window: float = 5.0, pool_size: int = 10,
+                 clock: Clock = time.monotonic) -> None:
+        self.name, self._clock = name, clock
         self.primary = Node("primary", "primary", make_engine(primary_url, pool_size=pool_size))
         self.replicas = [Node(f"replica-{i + 1}", "replica", make_engine(url, pool_size=pool_size))
                          for i, url in enumerate(replica_urls or [])]
@@ -166,7 +168,7 @@ class Database:
     def _read_candidates(self) -> list[Node]:
         if not self.replicas or consistency.reads_need_primary():
             return [self.primary]
-        now = time.monotonic()
+        now = self._clock()
         start = next(self._turn)
         ordered = [self.replicas[(start + i) % len(self.replicas)]
                    for i in range(len(self.replicas))]
@@ -197,7 +199,7 @@ class Database:
         raise DatabaseDown(f"{self.name}: no node could serve the read")  # pragma: no cover
 
     def _mark_down(self, node: Node, exc: BaseException) -> None:
-        node.down_until = time.monotonic() + self.retry_after
+        node.down_until = self._clock() + self.retry_after
         node.last_error = str(exc).splitlines()[0][:200]
         DB_NODE_SKIPPED.labels(self.name, node.name, "error").inc()
         log.warning("db_replica_down", database=self.name, node=node.name, error=node.last_error,
@@ -216,7 +218,7 @@ class Database:
         await asyncio.gather(*(self._check(node) for node in self.replicas))
 
     async def _check(self, node: Node) -> None:
-        now = time.monotonic()
+        now = self._clock()
         if now < node.down_until:
             return
         try:
@@ -226,7 +228,7 @@ class Database:
             if node.down_until == 0.0 or node.last_error is None:
                 self._mark_down(node, exc)
             else:
-                node.down_until = time.monotonic() + self.retry_after
+                node.down_until = self._clock() + self.retry_after
             return
         if node.last_error is not None:
             log.info("db_replica_up", database=self.name, node=node.name)
@@ -248,7 +250,7 @@ class Database:
 
     def status(self) -> list[dict[str, Any]]:
         """Describe each node: role, usable, lag, last error, sessions served."""
-        now = time.monotonic()
+        now = self._clock()
         return [{"node": n.name, "role": n.role, "usable": n.usable(now),
                  "lagging": n.lagging, "lag_seconds": n.lag_seconds, "error": n.last_error,
                  "served": self.served[n.name]} for n in (self.primary, *self.replicas)]

@@ -16,6 +16,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from orchid.kit.clock import Clock
 from orchid.kit.errors import Unavailable
 
 
@@ -46,11 +47,11 @@ class KeyValueStore(Protocol):
 
 
 class MemoryStore:
-    """In-process store for the embedded mode and unit tests."""
+    """In-process store for the embedded mode and unit tests; expiry and GCRA on `clock`."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Clock = time.monotonic) -> None:
         self._data: dict[str, tuple[bytes, float | None]] = {}
-        self._now = time.monotonic
+        self._now = clock
 
     def _live(self, key: str) -> tuple[bytes, float | None] | None:
         item = self._data.get(key)

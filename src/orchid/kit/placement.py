@@ -38,6 +38,7 @@ from pydantic_core import to_jsonable_python
 
 from orchid.kit import consistency
 from orchid.kit.callers import CallerGuard, Credential
+from orchid.kit.clock import Clock
 from orchid.kit.errors import Unavailable, error_from_problem
 from orchid.kit.metrics import REMOTE_CALLS
 from orchid.kit.observability import REQUEST_ID_HEADER
@@ -85,8 +86,9 @@ class PeerUnavailable(Unavailable):
 class CircuitBreaker:
     """Open after `threshold` consecutive failures; let one trial call through after `cooldown`."""
 
-    def __init__(self, threshold: int = 5, cooldown: float = 5.0) -> None:
-        self.threshold, self.cooldown = threshold, cooldown
+    def __init__(self, threshold: int = 5, cooldown: float = 5.0, *,
+                 clock: Clock = time.monotonic) -> None:
+        self.threshold, self.cooldown, self._clock = threshold, cooldown, clock
         self.failures = 0
         self.opened_at: float | None = None
 
@@ -94,7 +96,7 @@ class CircuitBreaker:
         """True when a call may be attempted."""
         if self.opened_at is None:
             return True
-        return time.monotonic() - self.opened_at >= self.cooldown
+        return self._clock() - self.opened_at >= self.cooldown
 
     def record(self, ok: bool) -> None:
         """Count a call's outcome."""
@@ -103,7 +105,7 @@ class CircuitBreaker:
         else:
             self.failures += 1
             if self.failures >= self.threshold:
-                self.opened_at = time.monotonic()
+                self.opened_at = self._clock()
 
 
 class RemoteService:

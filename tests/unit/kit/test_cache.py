@@ -9,6 +9,7 @@ from pydantic import TypeAdapter
 
 from orchid.kit.cache import Cache
 from orchid.kit.kv import MemoryStore, StoreDown
+from tests.support.clock import FakeClock
 
 INT = TypeAdapter(int)
 
@@ -60,7 +61,8 @@ async def test_concurrent_misses_run_one_loader() -> None:
         return 7
 
     tasks = [asyncio.create_task(cache.get_or_load("k", loader, adapter=INT)) for _ in range(50)]
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0)  # each task runs up to its first wait: the loader, or its result
+    assert loads == 1
     gate.set()
     assert await asyncio.gather(*tasks) == [7] * 50
     assert loads == 1
@@ -73,7 +75,7 @@ async def test_loader_error_reaches_every_waiter_and_is_not_cached() -> None:
     async def loader() -> int:
         nonlocal attempts
         attempts += 1
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)  # the other two callers arrive while this load is in flight
         raise LookupError("gone")
 
     results = await asyncio.gather(*(cache.get_or_load("k", loader, adapter=INT)
@@ -108,7 +110,7 @@ async def test_a_load_racing_an_invalidation_is_not_stored() -> None:
         return 1
 
     task = asyncio.create_task(cache.get_or_load("k", slow_old_value, adapter=INT))
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0)  # the task runs up to its load's wait
     await cache.invalidate("k")  # a write lands while the old value is being read
     gate.set()
     assert await task == 1
@@ -123,16 +125,21 @@ def test_ttl_jitter_stays_within_bounds() -> None:
 
 
 async def test_store_down_reads_through_and_backs_off() -> None:
+    clock = FakeClock()
     store = BrokenStore()
-    cache = Cache(store, name="t", retry_after=60)
+    cache = Cache(store, name="t", retry_after=60, clock=clock.monotonic)
 
     async def loader() -> int:
         return 5
 
     assert await cache.get_or_load("k", loader, adapter=INT) == 5
     calls_after_first = store.calls
+    clock.advance(59.5)
     assert await cache.get_or_load("k", loader, adapter=INT) == 5
     assert store.calls == calls_after_first  # backed off: no second connect attempt
+    clock.advance(0.5)
+    assert await cache.get_or_load("k", loader, adapter=INT) == 5
+    assert store.calls == calls_after_first + 1  # tried again once the back-off is over
 
 
 async def test_invalidation_missed_while_down_is_replayed() -> None:
@@ -151,10 +158,27 @@ async def test_invalidation_missed_while_down_is_replayed() -> None:
 
 
 async def test_invalidation_is_repeated_after_the_settle_time() -> None:
-    store = MemoryStore()
-    cache = Cache(store, name="t", settle=0.05)
+    clock = FakeClock()
+    store = MemoryStore(clock=clock.monotonic)
+    cache = Cache(store, name="t", settle=2, clock=clock.monotonic, sleep=clock.sleep)
     await cache.invalidate("k")
+    await clock.sleepers(1)
     # A reader on a lagging replica refills the key with the old value meanwhile.
     await store.set("cache:t:k", b"1")
-    await asyncio.sleep(0.1)
+    await clock.run_for(1.5)
+    assert await store.get("cache:t:k") == b"1"
+    await clock.run_for(0.5)
     assert await store.get("cache:t:k") is None
+
+
+async def test_close_drops_the_repeated_deletes_still_waiting() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock.monotonic)
+    cache = Cache(store, name="t", settle=2, clock=clock.monotonic, sleep=clock.sleep)
+    await cache.invalidate("k")
+    await clock.sleepers(1)
+    await store.set("cache:t:k", b"1")
+    await cache.close()
+    assert clock.timers == []  # nothing left running after the process stops
+    await clock.run_for(2)
+    assert await store.get("cache:t:k") == b"1"
