@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
@@ -47,6 +46,7 @@ from orchid.services.accounts.validation import (
     normalise_phone,
     normalise_state,
 )
+from tests.support.clock import FakeClock
 
 SECRET = "unit-test-secret-key-0123456789"
 PHONE = "+919812345678"
@@ -57,8 +57,13 @@ FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore()
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(clock: FakeClock) -> MemoryStore:
+    return MemoryStore(clock=clock.monotonic)
 
 
 @pytest.fixture
@@ -318,11 +323,14 @@ async def test_five_wrong_codes_burn_the_code(accounts: AccountsService,
     assert (await accounts.verify_otp(phone=PHONE, code=code_sent(sms))).customer.phone == PHONE
 
 
-async def test_expired_code_is_refused(db: Database, store: MemoryStore,
-                                       sms: DevSmsSender) -> None:
-    accounts = make_accounts(db, store, sms, otp_ttl_seconds=0.05)
+async def test_expired_code_is_refused(db: Database, store: MemoryStore, sms: DevSmsSender,
+                                       clock: FakeClock) -> None:
+    accounts = make_accounts(db, store, sms, otp_ttl_seconds=300)
     await accounts.send_otp(phone=PHONE, client_ip=IP)
-    await asyncio.sleep(0.1)
+    clock.advance(299.5)
+    with pytest.raises(errors.OtpInvalid):  # still valid: a wrong guess is counted as wrong
+        await accounts.verify_otp(phone=PHONE, code=f"{(int(code_sent(sms)) + 1) % 10**6:06d}")
+    clock.advance(0.5)
     with pytest.raises(errors.OtpExpired) as caught:
         await accounts.verify_otp(phone=PHONE, code=code_sent(sms))
     assert caught.value.status == 401

@@ -18,6 +18,7 @@ from orchid.services.cart.service import CART_TTL_SECONDS, CartService
 from orchid.services.cart.store import LockedCartStore
 from orchid.services.catalog.schemas import PriceChange
 from orchid.services.registry import Services
+from tests.support.clock import FakeClock
 from tests.unit.cart_factories import KAJAL, KOHL, stock_kajal
 from tests.unit.catalog_factories import product_create
 
@@ -30,10 +31,12 @@ async def services(app: FastAPI) -> Services:
     return await stock_kajal(app.state.services, quantity=5)
 
 
-def cart_service(services: Services, ttl: float = CART_TTL_SECONDS) -> CartService:
-    """A cart service on its own in-memory store."""
-    return CartService(store=LockedCartStore(MemoryStore(), ttl=ttl),
-                       peers=services.cart.peers)
+def cart_service(services: Services, ttl: float = CART_TTL_SECONDS,
+                 clock: FakeClock | None = None) -> CartService:
+    """A cart service on its own in-memory store, on the test's clock (a fresh one by default)."""
+    clock = clock or FakeClock()
+    return CartService(store=LockedCartStore(MemoryStore(clock=clock.monotonic), ttl=ttl),
+                       peers=services.cart.peers, clock=clock.now)
 
 
 @pytest.fixture
@@ -194,13 +197,16 @@ async def test_merge_drops_lines_past_fifty_with_a_notice(services: Services,
 
 
 async def test_every_write_renews_the_expiry(services: Services) -> None:
-    cart = cart_service(services, ttl=0.4)
+    clock = FakeClock()
+    cart = cart_service(services, ttl=40, clock=clock)
     await cart.add(cart_id=CUSTOMER, sku=KAJAL, quantity=1)
-    await asyncio.sleep(0.25)
+    clock.advance(25)
     await cart.add(cart_id=CUSTOMER, sku=KOHL, quantity=1)
-    await asyncio.sleep(0.25)  # past the first write's expiry, within the second's
+    clock.advance(25)  # past the first write's expiry, within the second's
     assert len((await cart.get(cart_id=CUSTOMER)).lines) == 2
-    await asyncio.sleep(0.45)
+    clock.advance(14.5)
+    assert len((await cart.get(cart_id=CUSTOMER)).lines) == 2  # a read does not renew it
+    clock.advance(0.5)  # 40 s after the last write
     assert (await cart.get(cart_id=CUSTOMER)).lines == []
 
 

@@ -18,6 +18,7 @@ from orchid.kit.orm import utcnow
 from orchid.services.orders import transitions
 from orchid.services.orders.service import OrdersService
 from orchid.services.orders.tasks import run_sweeper, sweep_once
+from tests.support.clock import FakeClock
 from tests.unit.orders_factories import Shop, add_product, crash_at, drain_webhooks, orders_of
 
 LATER = timedelta(minutes=16)  # past the 15-minute hold
@@ -113,13 +114,18 @@ class FlakyInventory:
 
 
 async def test_background_sweeper_survives_failures_until_cancelled() -> None:
+    clock = FakeClock()
     inventory = FlakyInventory()
     orders = SimpleNamespace(peers=SimpleNamespace(inventory=inventory))
     task = asyncio.create_task(run_sweeper(cast(OrdersService, orders),
-                                           Settings(sweep_interval_seconds=0.01)))
-    async with asyncio.timeout(5):  # a loop that died on the first failure never gets here
-        while inventory.calls < 3:
-            await asyncio.sleep(0.01)
+                                           Settings(sweep_interval_seconds=30), sleep=clock.sleep))
+    await clock.sleepers(1)
+    await clock.run_for(29)
+    assert inventory.calls == 0  # the first round waits one interval
+    await clock.run_for(1 + 30 + 30)
+    assert inventory.calls == 3  # a loop that died on the first failure stops at 1
+    assert clock.timers == [30]  # and it waits for the next round
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    assert clock.timers == []

@@ -3,7 +3,6 @@ bad input, and the index following catalog changes."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -11,8 +10,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from orchid.kit.orm import utcnow
 from orchid.seed.load import seed_catalog
 from orchid.services.search.service import SearchService
+from tests.support.clock import FakeClock
 from tests.support.problems import assert_problem
 
 BASE = "/api/v1/search"
@@ -124,16 +125,22 @@ async def test_index_follows_catalog_changes(api: httpx.AsyncClient, seeded: Sea
 async def test_a_restarted_process_does_not_re_read_a_settled_catalog(
         seeded: SearchService, monkeypatch: pytest.MonkeyPatch) -> None:
     seeded.auto_sync_seconds = None
-    await seeded.sync_once()  # the first sync indexes the catalog
-    monkeypatch.setattr("orchid.services.search.sync.OVERLAP", timedelta(milliseconds=200))
-    await asyncio.sleep(0.3)  # the seed is now older than the overlap
-    seeded.indexer._read_at.clear()  # as a new process: nothing remembered in memory
-    await seeded.sync_once()  # may re-read the overlap once, depending on the timing
+    clock = FakeClock(start=utcnow())  # after the seed: its stamps are in the past
+    seeded.indexer.clock = clock.now
+    # An overlap longer than the catalog's age: a sync whose previous read is less than a day
+    # back re-reads everything, whatever the seed's stamps are.
+    monkeypatch.setattr("orchid.services.search.sync.OVERLAP", timedelta(days=1))
     [engine] = seeded.engines
+    first = await seeded.sync_once()  # the first sync indexes the catalog
     stored = await engine.watermark()
-    assert stored is not None and stored.read_at is not None
-    assert stored.read_at - timedelta(milliseconds=200) >= stored.updated_at
+    assert first.upserted > 0 and stored is not None and stored.read_at == clock.now()
+    clock.advance(timedelta(days=1, seconds=1).total_seconds())
+    seeded.indexer._read_at.clear()  # as a new process: nothing remembered in memory
+    # The previous read is a day back, the newest stamp just before it: re-read the overlap once.
+    assert (await seeded.sync_once()).upserted == first.upserted
+    stored = await engine.watermark()
+    assert stored is not None and stored.read_at == clock.now()  # and say where it began
     seeded.indexer._read_at.clear()  # restarted again: the stored read time is enough
-    # Without it every restart re-reads from the watermark less the overlap: at least the
-    # newest product again.
+    # Without it every restart re-reads from the watermark less the overlap: the whole catalog
+    # again, here.
     assert (await seeded.sync_once()).upserted == 0

@@ -14,6 +14,7 @@ from orchid.services.search.engine import EngineUnavailable
 from orchid.services.search.fallback import FALLBACKS, Fallback
 from orchid.services.search.fts5_engine import Fts5Engine
 from orchid.services.search.schemas import SearchPage, SearchQuery, SuggestPage
+from tests.support.clock import FakeClock
 from tests.unit.search_factories import shelf
 
 
@@ -36,10 +37,11 @@ class DownEngine(Fts5Engine):
 
 
 async def test_fallback_answers_counts_and_opens_the_circuit(tmp_path: Path) -> None:
+    clock = FakeClock()
     secondary = Fts5Engine(tmp_path / "search.db")
     await secondary.upsert(shelf())
     reader = Fallback(DownEngine(tmp_path / "down.db"), secondary,
-                      breaker=CircuitBreaker(threshold=2, cooldown=60))
+                      breaker=CircuitBreaker(threshold=2, cooldown=60, clock=clock.monotonic))
     errors = fallbacks()
     try:
         pages = [await reader.search(SearchQuery(q="lipstick")) for _ in range(3)]
@@ -47,6 +49,9 @@ async def test_fallback_answers_counts_and_opens_the_circuit(tmp_path: Path) -> 
         assert fallbacks() == errors + 2
         assert not reader.breaker.allow()  # the third read skipped the dead engine
         assert (await reader.suggest(q="lor", limit=3)).engine == "fts5"
+        clock.advance(60)  # the cooldown is over: one trial read goes to the dead engine
+        assert (await reader.search(SearchQuery(q="lipstick"))).engine == "fts5"
+        assert fallbacks() == errors + 3 and not reader.breaker.allow()
     finally:
         await secondary.close()
 

@@ -137,14 +137,16 @@ async def test_upsert_delete_stock_and_watermark(engine: Fts5Engine) -> None:
 
 
 async def test_rebuild_swaps_atomically(engine: Fts5Engine) -> None:
-    release = asyncio.Event()
+    written, release = asyncio.Event(), asyncio.Event()
 
     async def batches() -> AsyncIterator[list[IndexDoc]]:
         yield [doc(10, "Amla Grove Hair Oil", brand="Amla Grove", category="shampoo", price=199)]
+        written.set()  # asked for the next batch: the first is in the new index
         await release.wait()
 
     rebuild = asyncio.create_task(engine.rebuild(batches(), watermark=lambda: None))
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(10):
+        await written.wait()
     assert await engine.count() == 6  # readers still see the old index mid-rebuild
     release.set()
     await rebuild

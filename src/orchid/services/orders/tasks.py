@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from orchid.kit.clock import Sleep
 from orchid.kit.orm import utcnow
 
 if TYPE_CHECKING:
@@ -62,13 +63,14 @@ async def sweep_once(orders: OrdersService, *, now: datetime | None = None) -> S
     return report
 
 
-async def run_sweeper(orders: OrdersService, settings: Settings) -> None:
+async def run_sweeper(orders: OrdersService, settings: Settings, *,
+                      sleep: Sleep = asyncio.sleep) -> None:
     """Sweep every `sweep_interval_seconds` (0: never) until cancelled, logging failures."""
     interval = settings.sweep_interval_seconds
     if interval <= 0:
         return
     while True:
-        await asyncio.sleep(interval)
+        await sleep(interval)
         try:
             await sweep_once(orders)
         except Exception:  # a dependency down now is likely up by the next round

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from orchid.kit.clock import Clock
 from orchid.services.search import fts5_query, fts5_store
 from orchid.services.search.engine import (
     SORTS,
@@ -48,8 +49,8 @@ class Fts5Engine:
 
     name: EngineName = "fts5"
 
-    def __init__(self, path: Path, *, readers: int = 4) -> None:
-        self.path = path
+    def __init__(self, path: Path, *, readers: int = 4, clock: Clock = time.monotonic) -> None:
+        self.path, self._clock = path, clock
         self._writer: sqlite3.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._readers: asyncio.Queue[sqlite3.Connection] = asyncio.Queue()
@@ -77,11 +78,11 @@ class Fts5Engine:
         return result
 
     async def _vocabulary(self) -> Vocabulary:
-        fresh = time.monotonic() - self._vocab_loaded_at < VOCABULARY_TTL
+        fresh = self._clock() - self._vocab_loaded_at < VOCABULARY_TTL
         if self._vocab is None or (self._vocab_stale and not fresh):
             self._vocab_stale = False
             self._vocab = await self._read(fts5_query.vocabulary)
-            self._vocab_loaded_at = time.monotonic()
+            self._vocab_loaded_at = self._clock()
         return self._vocab
 
     async def search(self, query: SearchQuery) -> SearchPage:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from orchid.kit.clock import Clock
 from orchid.kit.errors import OrchidError
 from orchid.kit.placement import exposed
 from orchid.platform import Resources
@@ -49,9 +50,11 @@ class SearchService:
     """Product search, suggestions, facets and the indexes behind them."""
 
     def __init__(self, *, engines: list[SearchEngine], reader: Reader, indexer: Indexer,
-                 peers: Peers | None = None, auto_sync_seconds: float | None = 5.0) -> None:
+                 peers: Peers | None = None, auto_sync_seconds: float | None = 5.0,
+                 clock: Clock = time.monotonic) -> None:
         self.engines, self.reader, self.indexer = engines, reader, indexer
         self.peers, self.auto_sync_seconds = peers, auto_sync_seconds
+        self._clock = clock
         self._labels = Labels()
         self._sync_lock = asyncio.Lock()
         self._synced_at = float("-inf")
@@ -102,7 +105,7 @@ class SearchService:
             total = SyncReport(upserted=total.upserted + report.upserted,
                                removed=total.removed + report.removed,
                                stock_checked=total.stock_checked + report.stock_checked)
-        self._synced_at = time.monotonic()
+        self._synced_at = self._clock()
         return total
 
     async def _keep_fresh(self) -> None:
@@ -112,7 +115,7 @@ class SearchService:
         # (a restarted process would otherwise hold its first searches for a whole catch-up).
         if self.auto_sync_seconds is None:
             return
-        if time.monotonic() - self._synced_at < self.auto_sync_seconds:
+        if self._clock() - self._synced_at < self.auto_sync_seconds:
             return
         if self._synced_at == float("-inf") and not await self._has_index():
             await self._sync_if_due()
@@ -131,7 +134,7 @@ class SearchService:
 
     async def _sync_if_due(self) -> None:
         async with self._sync_lock:
-            if time.monotonic() - self._synced_at >= (self.auto_sync_seconds or 0):
+            if self._clock() - self._synced_at >= (self.auto_sync_seconds or 0):
                 await self._sync()
 
     @exposed(idempotent=True)
@@ -162,7 +165,7 @@ class SearchService:
         async with self._sync_lock:
             reports = [await self.indexer.reindex(engine, progress=progress)
                        for engine in self.engines]
-            self._synced_at = time.monotonic()
+            self._synced_at = self._clock()
             return reports
 
     async def close(self) -> None:
@@ -173,7 +176,7 @@ class SearchService:
             await engine.close()
 
     async def _load_labels(self) -> Labels:
-        if time.monotonic() - self._labels.loaded_at < LABELS_TTL or self.peers is None:
+        if self._clock() - self._labels.loaded_at < LABELS_TTL or self.peers is None:
             return self._labels
         try:
             brands = await self.peers.catalog.list_brands()
@@ -182,7 +185,7 @@ class SearchService:
             log.warning("search_labels_unavailable", error=str(exc))
             return self._labels
         self._labels = Labels({b.slug: b.name for b in brands}, dict(_category_names(tree)),
-                              time.monotonic())
+                              self._clock())
         return self._labels
 
 

@@ -36,8 +36,10 @@ class Indexer:
     def __init__(self, *, changes: Callable[..., Awaitable[list[ProductChange]]],
                  availability: Availability | None,
                  product: Callable[[str], Awaitable[ProductRead]] | None = None,
-                 batch: int = 500, stock_batch: int = 500) -> None:
+                 batch: int = 500, stock_batch: int = 500,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.changes, self.availability, self.product = changes, availability, product
+        self.clock = clock
         self.batch, self.stock_batch = batch, stock_batch
         self._stock_after: dict[str, int] = {}
         self._read_at: dict[str, datetime] = {}  # engine → when its last sync began reading
@@ -79,7 +81,7 @@ class Indexer:
 
     async def sync_once(self, engine: SearchEngine) -> SyncReport:
         """Apply catalog changes since `engine`'s watermark, then re-check a slice of stock."""
-        read_at = utcnow()
+        read_at = self.clock()
         stored = await engine.watermark() or Watermark(EPOCH, 0)
         mark = stored
         since = resume_from(mark, self._read_at.get(engine.name) or stored.read_at)
