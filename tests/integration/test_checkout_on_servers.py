@@ -34,7 +34,6 @@ from tests.unit.orders_factories import (
     Crash,
     Shopper,
     add_product,
-    drain_webhooks,
     fill_cart,
     orders_of,
     services_of,
@@ -62,7 +61,6 @@ async def app(server_settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(server_settings)
     async with application.router.lifespan_context(application):
         yield application
-        await drain_webhooks(services_of(application))
 
 
 @pytest.fixture

@@ -41,6 +41,9 @@ class RecordingDelivery:
     async def deliver(self, *, raw_body: bytes, signature_header: str) -> None:
         self.sent.append((raw_body, signature_header))
 
+    async def close(self) -> None:
+        """Nothing is on its way: the test delivers what it kept."""
+
 
 @dataclass
 class Settlements:

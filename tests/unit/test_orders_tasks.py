@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any, cast
@@ -19,16 +18,14 @@ from orchid.services.orders import transitions
 from orchid.services.orders.service import OrdersService
 from orchid.services.orders.tasks import run_sweeper, sweep_once
 from tests.support.clock import FakeClock
-from tests.unit.orders_factories import Shop, add_product, crash_at, drain_webhooks, orders_of
+from tests.unit.orders_factories import Shop, add_product, crash_at, orders_of
 
 LATER = timedelta(minutes=16)  # past the 15-minute hold
 
 
 @pytest.fixture
-async def shop(app: FastAPI, api: httpx.AsyncClient) -> AsyncIterator[Shop]:
-    opened = await Shop.open(app, api)
-    yield opened
-    await drain_webhooks(opened.services)  # before the app closes the databases under them
+async def shop(app: FastAPI, api: httpx.AsyncClient) -> Shop:
+    return await Shop.open(app, api)
 
 
 async def test_sweeper_cancels_unpaid_orders_and_their_intents(shop: Shop) -> None:

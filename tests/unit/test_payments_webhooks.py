@@ -14,6 +14,7 @@ from orchid.kit.db import Database
 from orchid.kit.errors import OrchidError
 from orchid.kit.orm import utcnow
 from orchid.services.payments import errors, signing
+from orchid.services.payments.delivery import BackgroundDelivery
 from tests.unit.payments_factories import (
     DECLINE,
     SECRET,
@@ -167,6 +168,9 @@ class InlineDelivery:
     async def deliver(self, *, raw_body: bytes, signature_header: str) -> None:
         await self.handler(raw_body=raw_body, signature_header=signature_header)
 
+    async def close(self) -> None:
+        """Nothing is on its way: each event was handled as it was sent."""
+
 
 @pytest.mark.parametrize(("number", "status", "code"), [
     (SUCCESS, "succeeded", None), (DECLINE, "failed", "card_declined")])
@@ -191,3 +195,33 @@ def test_signatures_round_trip_and_accept_a_rotated_secret() -> None:
     old = resign(body, secret="old-secret", at=now).split(",")[1]
     rotated = f"{header},{old}"
     signing.verify(secret="old-secret", raw_body=body, signature_header=rotated, now=now)
+
+
+async def test_closing_the_delivery_handles_the_events_on_their_way() -> None:
+    handled: list[bytes] = []
+
+    async def handler(*, raw_body: bytes, signature_header: str) -> None:
+        await asyncio.sleep(0)  # handled later, as a webhook arrives after the call
+        handled.append(raw_body)
+
+    delivery = BackgroundDelivery(handler)
+    await delivery.deliver(raw_body=b"evt-1", signature_header="t=1,v1=x")
+    assert handled == []
+    await delivery.close()  # the app stops: nobody would send this event again
+    assert handled == [b"evt-1"]
+
+
+async def test_closing_the_delivery_gives_up_on_a_handler_that_hangs() -> None:
+    stuck, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def handler(*, raw_body: bytes, signature_header: str) -> None:
+        try:
+            await stuck.wait()  # a database that never answers
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    delivery = BackgroundDelivery(handler)
+    await delivery.deliver(raw_body=b"evt-1", signature_header="t=1,v1=x")
+    await delivery.close(timeout=0.05)
+    assert cancelled.is_set()  # nothing is left to reopen the database after it closed

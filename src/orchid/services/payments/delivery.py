@@ -4,6 +4,7 @@
     delivery.connect(payments.handle_webhook)
     await delivery.deliver(raw_body=body, signature_header=header)   # returns at once
     await delivery.drain()                                           # tests: wait for handling
+    await delivery.close()                       # at shutdown, before the databases close
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class WebhookDelivery(Protocol):
         """Send one event; must not wait for it to be handled."""
         ...
 
+    async def close(self) -> None:
+        """Finish (or give up on) the events still on their way; nothing is sent after it."""
+        ...
+
 
 class BackgroundDelivery:
     """Hand each event to the connected handler in its own background task."""
@@ -61,6 +66,18 @@ class BackgroundDelivery:
         """Wait until every event delivered so far (and any they caused) was handled."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks))
+
+    async def close(self, *, timeout: float = 10.0) -> None:
+        """Handle the events already delivered, as nobody resends them; cancel any left after
+        `timeout` seconds. A handler left running would reopen the databases after they closed."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self.drain()
+        except TimeoutError:
+            log.warning("sandbox_webhooks_dropped", count=len(self._tasks))
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     @staticmethod
     async def _run(handler: WebhookHandler, raw_body: bytes, signature_header: str) -> None:

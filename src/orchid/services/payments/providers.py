@@ -68,6 +68,10 @@ class PaymentProvider(Protocol):
         """Check an event's signature and age, and parse it."""
         ...
 
+    async def close(self) -> None:
+        """Finish what the provider still does in the background (the process is stopping)."""
+        ...
+
 
 class CodProvider:
     """Cash on delivery: nothing to authorise, only a cap on the order's value."""
@@ -101,3 +105,6 @@ class CodProvider:
                        now: datetime) -> WebhookEvent:
         """Refuse: nobody sends COD events."""
         raise WebhookSignatureInvalid("Cash on delivery sends no webhooks.")
+
+    async def close(self) -> None:
+        """Nothing runs in the background."""

@@ -98,6 +98,10 @@ class SandboxProvider:
         except ValidationError as exc:
             raise WebhookMalformed("The webhook body is not a known event.") from exc
 
+    async def close(self) -> None:
+        """Deliver the events still on their way."""
+        await self.delivery.close()
+
     def signed_event(self, event_type: EventType, data: dict[str, Any]) -> tuple[bytes, str]:
         """Build and sign an event body as the sandbox sends it; return (body, header)."""
         timestamp = int(self.clock().timestamp())

@@ -284,6 +284,11 @@ class PaymentsService:
     def _provider(self, name: str) -> PaymentProvider:
         return self.cod if name == self.cod.name else self.card
 
+    async def close(self) -> None:
+        """Let the providers finish their background work while the database is still open."""
+        await self.card.close()
+        await self.cod.close()
+
 
 def _existing(intent: PaymentIntent | None) -> PaymentIntent:
     if intent is None:

@@ -8,4 +8,4 @@ from orchid.services.payments.peers import Peers
 from orchid.services.payments.service import PaymentsService, build
 
 SPEC = ServiceSpec(name="payments", interface=PaymentsService, peers=Peers, build=build,
-                   router=api.router)
+                   router=api.router, close=PaymentsService.close)
