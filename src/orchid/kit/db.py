@@ -123,6 +123,7 @@ class Database:
         self.served: Counter[str] = Counter()
         self._turn = itertools.count()
         self._watcher: asyncio.Task[None] | None = None
+        self._closed = False
 
     @property
     def dialect(self) -> str:
@@ -130,13 +131,15 @@ class Database:
         return self.primary.engine.dialect.name
 
     async def start(self) -> None:
-        """Check replicas once and keep watching them in the background."""
+        """Check replicas once and keep watching them in the background (again after close)."""
+        self._closed = False  # an app's lifespan may run more than once (test clients do)
         if self.replicas and self._watcher is None:
             await self.check_replicas()
             self._watcher = asyncio.create_task(self._watch(), name=f"db-watch-{self.name}")
 
     async def close(self) -> None:
-        """Stop watching and dispose every pool."""
+        """Stop watching and dispose every pool; the database refuses any use until started."""
+        self._closed = True
         if self._watcher is not None:
             self._watcher.cancel()
             try:
@@ -147,6 +150,11 @@ class Database:
         for node in (self.primary, *self.replicas):
             await node.engine.dispose()
 
+    def _open(self) -> None:
+        # A disposed engine quietly opens a new pool, whose connections nobody would close.
+        if self._closed:
+            raise RuntimeError(f"the {self.name} database is closed")
+
     def _count(self, node: Node) -> None:
         self.served[node.name] += 1
         DB_SESSIONS.labels(self.name, node.name, node.role).inc()
@@ -154,6 +162,7 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """Open a transaction on the primary; commit on success, roll back on error."""
+        self._open()
         self._count(self.primary)
         try:
             async with self.primary.sessions() as session, session.begin():
@@ -183,6 +192,7 @@ class Database:
 
     async def read(self, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run the read-only `fn` on the best node, falling back node by node on failure."""
+        self._open()
         candidates = self._read_candidates()
         for node in candidates:
             try:
@@ -215,6 +225,7 @@ class Database:
 
     async def check_replicas(self) -> None:
         """Probe every replica's reachability and lag."""
+        self._open()
         await asyncio.gather(*(self._check(node) for node in self.replicas))
 
     async def _check(self, node: Node) -> None:
@@ -241,6 +252,7 @@ class Database:
 
     async def ping(self) -> bool:
         """True when the primary answers."""
+        self._open()
         try:
             async with self.primary.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))

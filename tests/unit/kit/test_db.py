@@ -66,3 +66,18 @@ def test_utc_datetimes_come_back_aware() -> None:
     assert loaded == datetime(2026, 1, 1, 5, 30, tzinfo=UTC)
     with pytest.raises(ValueError):
         column.process_bind_param(datetime(2026, 1, 1), None)  # type: ignore[arg-type]
+
+
+async def test_a_closed_database_refuses_work_instead_of_reconnecting(tmp_path: Path) -> None:
+    database = Database("t", f"sqlite+aiosqlite:///{tmp_path / 'closed.db'}")
+    assert await database.ping()
+    await database.close()
+    # A late task (a webhook, a timer) would otherwise open connections nobody closes.
+    with pytest.raises(RuntimeError, match="the t database is closed"):
+        await database.read(read_n)
+    with pytest.raises(RuntimeError, match="closed"):
+        async with database.write():
+            pass
+    await database.start()  # as a second lifespan of the same app does
+    assert await database.ping()
+    await database.close()
