@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from orchid.app import create_app
 from orchid.kit.placement import PeerUnavailable, Unplaced
 from tests.conftest import embedded_settings
+from tests.support.metrics import sample
 from tests.support.stack import split_overrides
 
 
@@ -38,8 +39,11 @@ async def test_health_and_readiness(api: httpx.AsyncClient) -> None:
 
 
 async def test_metrics_name_the_db_node(api: httpx.AsyncClient) -> None:
+    primary = {"database": "main", "node": "primary", "role": "primary"}
+    before = sample("orchid_db_sessions_total", **primary)
     await api.get("/api/v1/catalog/brands")
     text = (await api.get("/metrics")).text
+    assert sample("orchid_db_sessions_total", **primary) > before  # this request, not another
     assert 'orchid_db_sessions_total{database="main",node="primary",role="primary"}' in text
     assert 'route="/api/v1/catalog/brands"' in text
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from orchid.kit.errors import Conflict, RateLimited, install_error_handlers
 from orchid.kit.observability import RequestContextMiddleware, health_router
+from tests.support.metrics import sample
 
 
 class Body(BaseModel):
@@ -112,10 +113,13 @@ async def test_oversized_bodies_are_413() -> None:
 
 
 async def test_metrics_count_routes() -> None:
+    series = {"method": "GET", "route": "/conflict", "status": "409"}
+    before = sample("orchid_http_requests_total", **series)  # an earlier test may have counted
     async with client(make_app()) as c:
         await c.get("/conflict")
         text = (await c.get("/metrics")).text
     assert 'orchid_http_requests_total{method="GET",route="/conflict",status="409"}' in text
+    assert sample("orchid_http_requests_total", **series) == before + 1
 
 
 async def test_error_data_cannot_clobber_standard_members() -> None:
