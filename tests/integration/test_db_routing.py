@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchid.kit import consistency
 from orchid.kit.db import Database
+from tests.support.clock import FakeClock
 from tests.support.servers import MariaDBPair
 
 
@@ -28,11 +28,18 @@ def pair(request: pytest.FixtureRequest, database_name: str) -> MariaDBPair:
 
 
 @pytest.fixture
-async def db(pair: MariaDBPair, database_name: str) -> AsyncIterator[Database]:
+def clock() -> FakeClock:
+    """The router's clock: replica back-off moves only when a test moves it."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def db(pair: MariaDBPair, database_name: str, clock: FakeClock) -> AsyncIterator[Database]:
     name = f"orchid_{database_name}"
     primary, replica = pair.primary, pair.replicas[0]
     database = Database(name, primary.url(name), [replica.url(name)],
-                        max_lag=1, retry_after=0.5, check_interval=3600, ryw_window=5)
+                        max_lag=1, retry_after=5, check_interval=3600, ryw_window=5,
+                        clock=clock.monotonic)
     async with database.write() as s:
         await s.execute(text("CREATE TABLE IF NOT EXISTS probe (id INT PRIMARY KEY, v TEXT)"))
         await s.execute(text("DELETE FROM probe"))
@@ -76,12 +83,14 @@ async def test_a_client_reads_its_own_writes_while_others_may_read_stale(
         pair.wait_replicated()
 
 
-async def test_the_window_is_bounded(db: Database) -> None:
-    mark = consistency.begin(5)
-    mark.accept(str(int((time.time() + 3600) * 1000)))  # a client asking for an hour
+async def test_the_window_is_bounded(db: Database, clock: FakeClock) -> None:
+    mark = consistency.begin(5, clock=clock.time)
+    mark.accept(str(int((clock.time() + 3600) * 1000)))  # a client asking for an hour
     assert not consistency.reads_need_primary()
-    mark.accept(str(int((time.time() + 2) * 1000)))
+    mark.accept(str(int((clock.time() + 2) * 1000)))
     assert consistency.reads_need_primary()
+    clock.advance(2)
+    assert not consistency.reads_need_primary()  # and it ends when it said
 
 
 async def test_a_lagging_replica_is_skipped_until_it_catches_up(
@@ -107,7 +116,7 @@ async def test_a_lagging_replica_is_skipped_until_it_catches_up(
 
 
 async def test_a_replica_that_is_down_is_skipped_and_retried_later(
-        db: Database, pair: MariaDBPair) -> None:
+        db: Database, pair: MariaDBPair, clock: FakeClock) -> None:
     replica = pair.replicas[0]
     await db.read(values)  # warm the replica's pool so the failure is a broken connection
     replica.kill()
@@ -121,9 +130,12 @@ async def test_a_replica_that_is_down_is_skipped_and_retried_later(
     finally:
         replica.start()
         pair.wait_replicated()
-    time.sleep(0.6)  # past retry_after
+    clock.advance(4.5)
+    await db.check_replicas()  # not probed again yet: still within retry_after
+    assert not db.replicas[0].usable(clock.monotonic())
+    clock.advance(0.5)
     await db.check_replicas()
-    assert db.replicas[0].usable(time.monotonic())
+    assert db.replicas[0].usable(clock.monotonic())
     fresh_client()
     await db.read(values)
     assert db.served["replica-1"] >= 2
