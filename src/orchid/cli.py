@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import socket
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -49,6 +50,8 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    fd: Annotated[int | None, typer.Option(
+        help="Serve on this inherited, listening TCP socket instead of binding --port.")] = None,
 ) -> None:
     """Serve the API (all services, or the listed ones)."""
     overrides: dict[str, object] = {}
@@ -66,12 +69,22 @@ def serve(
 
     bind_host, bind_port = host or settings.host, port or settings.port
     placed = ", ".join(settings.services) or "every service"
-    typer.echo(f"Orchid serving {placed} on http://{bind_host}:{bind_port} (docs at /docs)")
+    where = f"inherited socket {fd}" if fd is not None else f"http://{bind_host}:{bind_port}"
+    typer.echo(f"Orchid serving {placed} on {where} (docs at /docs)")
     # The client address comes from X-Forwarded-For only when the edge sent it; anyone else's
     # header is ignored, so per-IP limits cannot be dodged by forging one.
     proxy: dict[str, Any] = {"proxy_headers": bool(settings.trusted_proxies),
                              "forwarded_allow_ips": ",".join(settings.trusted_proxies) or None}
-    if workers > 1:
+    if fd is not None:
+        if workers > 1:
+            raise typer.BadParameter("--fd serves one worker; uvicorn's workers bind --port")
+        # A socket bound by the parent leaves no moment in which another process can take the
+        # port (tests on a shared machine). socket(fileno=) reads the family: uvicorn's own fd=
+        # would take it for a Unix socket and lose the client addresses.
+        config = uvicorn.Config(create_app(settings), access_log=False, log_level="warning",
+                                **proxy)
+        uvicorn.Server(config).run(sockets=[socket.socket(fileno=fd)])
+    elif workers > 1:
         # Each worker builds its own settings from the environment (orchid.asgi): the options
         # given here must travel there as the variables they stand for.
         os.environ["ORCHID_SERVICES"] = ",".join(settings.services)

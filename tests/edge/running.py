@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import socket
 import subprocess
@@ -14,6 +15,14 @@ from orchid.edge.config import nginx_argv, render
 from orchid.edge.plan import EdgePlan
 from orchid.stack.components import tail
 from orchid.stack.servers import free_port
+from tests.support.ports import (
+    START_ATTEMPTS,
+    PortTaken,
+    listens,
+    log_since,
+    log_size,
+    port_was_taken,
+)
 from tests.support.processes import stop_process
 
 # What a shopper's browser sends: no points on the bot score.
@@ -27,30 +36,52 @@ BROWSER = {
 
 
 class RunningEdge:
-    """One nginx process owned by the test that started it."""
+    """One nginx process owned by the test that started it.
+
+    Its listener ports were free when chosen; one another process took meanwhile moves the
+    edge to fresh ports, so tests read them from `plan` once it runs.
+    """
 
     def __init__(self, plan: EdgePlan) -> None:
+        plan.prefix.mkdir(parents=True, exist_ok=True)
+        self._log = (plan.prefix / "nginx.out").open("ab")
+        for _ in range(START_ATTEMPTS - 1):
+            try:
+                self._start(plan)
+                return
+            except PortTaken:
+                plan = dataclasses.replace(
+                    plan, http_port=free_port(),
+                    https_port=plan.https_port and free_port(),
+                    internal_port=plan.internal_port and free_port())
+        self._start(plan)
+
+    def _start(self, plan: EdgePlan) -> None:
         self.plan = plan
         render(plan)
-        self._log = (plan.prefix / "nginx.out").open("ab")
+        offset = log_size(plan.error_log)
         self.proc = subprocess.Popen(nginx_argv(plan), stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=subprocess.STDOUT)
-        self._wait_listening(plan.https_port or plan.http_port)
+        self._wait_listening(plan.https_port or plan.http_port, offset)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.plan.http_port}"
 
-    def _wait_listening(self, port: int, timeout: float = 15.0) -> None:
+    def _wait_listening(self, port: int, log_offset: int, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"nginx exited with {self.proc.returncode}:\n{self.errors()}")
+                failure = PortTaken if port_was_taken(
+                    log_since(self.plan.error_log, log_offset)) else RuntimeError
+                raise failure(f"nginx exited with {self.proc.returncode}:\n{self.errors()}")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return
+                if listens(self.proc.pid, port):  # not another process that took the port
+                    return
             except OSError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
         self.stop()
         raise TimeoutError(f"nginx not listening on {port}:\n{self.errors()}")
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from orchid.stack.servers import free_port
 from tests.edge.echo import EchoServer
 from tests.edge.running import BROWSER, EdgeFactory
+from tests.support.ports import refusing_address
 
 
 @pytest.fixture
@@ -40,10 +40,10 @@ def test_get_is_retried_on_another_server_and_post_is_not(
 def test_any_request_moves_on_when_a_server_refuses_connections(
         start_edge: EdgeFactory, good_and_failing: tuple[EchoServer, EchoServer]) -> None:
     good, _ = good_and_failing
-    dead = f"127.0.0.1:{free_port()}"
-    edge = start_edge(upstreams={"app": [dead, good.address]}, max_fails=0, waf=False)
-    url = f"{edge.url}/api/v1/cart/items"
-    assert [_call(url, "POST") for _ in range(4)] == [200] * 4  # never sent: safe to resend
+    with refusing_address() as dead:
+        edge = start_edge(upstreams={"app": [dead, good.address]}, max_fails=0, waf=False)
+        url = f"{edge.url}/api/v1/cart/items"
+        assert [_call(url, "POST") for _ in range(4)] == [200] * 4  # never sent: safe to resend
 
 
 def test_a_failing_server_is_taken_out_of_rotation(

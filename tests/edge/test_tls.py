@@ -11,8 +11,8 @@ from tests.edge.running import BROWSER, EdgeFactory
 
 
 def test_https_with_hsts_and_http_redirects_except_health(start_edge: EdgeFactory) -> None:
-    port = free_port()
-    edge = start_edge(https_port=port)
+    edge = start_edge(https_port=free_port())
+    port = edge.plan.https_port
     cert = edge.plan.prefix / "tls" / "edge.crt"
     trusted = ssl.create_default_context(cafile=str(cert))
     secure = httpx.get(f"https://127.0.0.1:{port}/api/v1/catalog/products?limit=1",
@@ -32,8 +32,8 @@ def test_the_app_is_told_the_request_came_over_https(start_edge: EdgeFactory) ->
 
     echo = EchoServer()
     try:
-        port = free_port()
-        edge = start_edge(https_port=port, upstreams={"app": [echo.address]}, waf=False)
+        edge = start_edge(https_port=free_port(), upstreams={"app": [echo.address]}, waf=False)
+        port = edge.plan.https_port
         trusted = ssl.create_default_context(cafile=str(edge.plan.prefix / "tls" / "edge.crt"))
         httpx.get(f"https://localhost:{port}/api/v1/catalog/brands", headers=BROWSER,
                   verify=trusted)

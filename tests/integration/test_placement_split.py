@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orchid.stack.servers import free_port
 from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
 from tests.support.processes import OrchidProcess
 from tests.support.stack import TEST_SECRET, split_env
@@ -36,12 +35,11 @@ def split(data_dir: Path, tmp_path: Path) -> Iterator[tuple[OrchidProcess, Orchi
     subprocess.run([sys.executable, "-m", "orchid", "user", "create", "--email", STAFF_EMAIL],
                    env={**os.environ, **base, "ORCHID_NEW_USER_PASSWORD": STAFF_PASSWORD},
                    check=True, capture_output=True)
-    catalog_port = free_port()
     accounts = OrchidProcess({**base, **split_env(["accounts"])},
                              tmp_path / "accounts.log", services="accounts")
     catalog = OrchidProcess({**base, **split_env(["catalog"]),
                              "ORCHID_PEER_URLS": f"accounts={accounts.url}"},
-                            tmp_path / "catalog.log", services="catalog", port=catalog_port)
+                            tmp_path / "catalog.log", services="catalog")
     try:
         yield accounts.wait_ready(), catalog.wait_ready()
     finally:

@@ -22,6 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchid.stack.servers import elasticsearch_command, es_home, free_port
+from tests.support.ports import (
+    START_ATTEMPTS,
+    PortTaken,
+    listens,
+    log_since,
+    log_size,
+    port_was_taken,
+)
 
 START_TIMEOUT, STOP_TIMEOUT = 90.0, 30.0
 # Every node we start, so an interpreter that exits without stop() leaves no JVM behind.
@@ -45,6 +53,12 @@ class Elasticsearch:
         folder = base or Path(tempfile.mkdtemp(prefix="orchid-es-"))
         server = cls(free_port(), folder, heap)
         try:
+            for _ in range(START_ATTEMPTS - 1):
+                try:
+                    server.start_again()
+                    return server
+                except PortTaken:
+                    server.port = free_port()  # nobody knows this node's port yet
             server.start_again()
         except BaseException:
             if base is None:
@@ -72,23 +86,30 @@ class Elasticsearch:
         argv, env = elasticsearch_command(self.base, port=self.port,
                                           transport_port=free_port(), heap=self.heap,
                                           cluster="orchid-test")
+        offset = log_size(self.log)
         with self.log.open("ab") as out:
             self._proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                           stderr=subprocess.STDOUT)
         _live[id(self)] = self
-        self._wait_ready()
+        self._wait_ready(offset)
 
-    def _wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+    def _wait_ready(self, log_offset: int, timeout: float = START_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.running():
-                raise RuntimeError(f"elasticsearch exited during startup:\n{self._tail()}")
+                self.stop()  # the server it forked, if any
+                failure = PortTaken if port_was_taken(log_since(self.log, log_offset)) \
+                    else RuntimeError
+                raise failure(f"elasticsearch exited during startup:\n{self._tail()}")
             try:
                 with urllib.request.urlopen(
                         f"{self.url}/_cluster/health?wait_for_status=yellow&timeout=1s",
                         timeout=3) as answer:
-                    if json.load(answer)["status"] in ("green", "yellow"):
-                        return
+                    healthy = json.load(answer)["status"] in ("green", "yellow")
+                # Another suite's node may have taken the port first: it must be our server.
+                pid = self._server_pid()
+                if healthy and pid is not None and listens(pid, self.port):
+                    return
             except (urllib.error.URLError, OSError, ValueError):
                 pass
             time.sleep(0.5)

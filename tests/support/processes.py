@@ -1,10 +1,17 @@
-"""Run `orchid serve` as a real child process on a free loopback port, stopped by its pid."""
+"""Run `orchid serve` as a real child process on a loopback port, stopped by its pid.
+
+The port is bound here and the listening socket handed to the child (`--fd`): a port merely
+"free a moment ago" could be taken by another process on this shared machine before the child
+bound it, and /healthz would then be answered by someone else's server. (With several workers
+uvicorn binds the port itself; readiness then at least checks that our process holds it.)
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from orchid.stack.servers import free_port
+from tests.support.ports import listens
 from tests.support.stack import TEST_SECRET
 
 
@@ -20,17 +28,28 @@ class OrchidProcess:
     """One `python -m orchid serve` process."""
 
     def __init__(self, env: dict[str, str], log: Path, services: str = "",
-                 port: int | None = None, workers: int = 1) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        argv = [sys.executable, "-m", "orchid", "serve", "--port", str(self.port)]
+                 workers: int = 1) -> None:
+        argv = [sys.executable, "-m", "orchid", "serve"]
         if services:
             argv += ["--services", services]
-        if workers > 1:
-            argv += ["--workers", str(workers)]
         self._log = log.open("ab")
-        self.proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=self._log,
-                                     stderr=subprocess.STDOUT)
+        if workers > 1:
+            # uvicorn's workers bind the port themselves, so this one is only free a moment
+            # ago; wait_ready at least refuses an answer from another process that took it.
+            self.port = free_port()
+            argv += ["--port", str(self.port), "--workers", str(workers)]
+            self.proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=self._log,
+                                         stderr=subprocess.STDOUT)
+        else:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+                listener.bind(("127.0.0.1", 0))
+                listener.listen(128)  # connections wait in the backlog until the app accepts
+                self.port = listener.getsockname()[1]
+                # The child keeps its copy of the socket; ours closes on leaving the block.
+                self.proc = subprocess.Popen(
+                    [*argv, "--fd", str(listener.fileno())], env={**os.environ, **env},
+                    stdout=self._log, stderr=subprocess.STDOUT, pass_fds=[listener.fileno()])
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, timeout: float = 20.0) -> OrchidProcess:
         """Poll /healthz until it answers."""
@@ -40,7 +59,8 @@ class OrchidProcess:
                 raise RuntimeError(
                     f"orchid exited with {self.proc.returncode}; see {self._log.name}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
+                answered = httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200
+                if answered and listens(self.proc.pid, self.port):
                     return self
             except httpx.TransportError:
                 pass

@@ -2,7 +2,8 @@
 
 Every server binds 127.0.0.1 on a free port, keeps all its files in a folder the
 caller owns, and is stopped by its own pid. The machine's own services (and
-/var/lib/mysql) are never touched.
+/var/lib/mysql) are never touched. A port taken by someone else between choosing
+it and the server's bind moves a first launch to another port (tests/support/ports.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ from orchid.stack.servers import (
     redis_ping,
     replica_status,
     replication_user_sql,
+)
+from tests.support.ports import (
+    START_ATTEMPTS,
+    PortTaken,
+    listens,
+    log_since,
+    log_size,
+    port_was_taken,
 )
 
 START_TIMEOUT = 20.0
@@ -103,12 +112,13 @@ class MariaDB:
     server_id: int
     read_only: bool = False
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+    _log_offset: int = field(default=0, repr=False, compare=False)
 
     @classmethod
     def create(cls, instance_dir: Path, *, read_only: bool = False) -> MariaDB:
         """Copy the template datadir into `instance_dir` and start a server on it."""
         db = cls.spawn(instance_dir, read_only=read_only)
-        db.wait_ready()
+        db.wait_ready(may_move=True)
         return db
 
     @classmethod
@@ -167,10 +177,21 @@ class MariaDB:
         """SHOW SLAVE STATUS as a column -> value dict (empty if not a replica)."""
         return replica_status(self.socket_path)
 
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
-        """Poll with `SELECT 1` until the server answers; fail with its error log."""
+    def wait_ready(self, timeout: float = START_TIMEOUT, *, may_move: bool = False) -> None:
+        """Poll with `SELECT 1` until the server answers; fail with its error log.
+
+        With `may_move` (a first start, before anyone knows the port) a server that could not
+        bind its port is launched again on another one.
+        """
         deadline = time.monotonic() + timeout
+        moves = START_ATTEMPTS - 1 if may_move else 0
         while True:
+            if not self.running() and moves and port_was_taken(
+                    log_since(self.error_log, self._log_offset)):
+                moves -= 1
+                self.port = free_port()
+                self._launch()
+                continue
             if not self.running():
                 raise RuntimeError(
                     f"mariadbd on port {self.port} exited during startup:\n{_tail(self.error_log)}"
@@ -188,6 +209,7 @@ class MariaDB:
                 time.sleep(0.05)
 
     def _launch(self) -> None:
+        self._log_offset = log_size(self.error_log)
         argv = mariadbd_argv(self.datadir.parent, port=self.port, server_id=self.server_id,
                              read_only=self.read_only)
         self._proc = _spawn(argv, self.error_log)
@@ -215,7 +237,7 @@ class MariaDBPair:
         pair = cls(primary, copies)
         try:
             for db in (primary, *copies):
-                db.wait_ready()
+                db.wait_ready(may_move=True)
             pair._setup(databases)
         except BaseException:
             pair.stop()
@@ -279,6 +301,12 @@ class Redis:
         """Start a redis-server whose files live in `base_dir`."""
         base_dir.mkdir(parents=True, exist_ok=True)
         server = cls(free_port(), 0, base_dir, appendonly)
+        for _ in range(START_ATTEMPTS - 1):
+            try:
+                server.start_again()
+                return server
+            except PortTaken:
+                server.port = free_port()  # nobody knows this server's port yet
         server.start_again()
         return server
 
@@ -305,19 +333,24 @@ class Redis:
         if self.running():
             return
         argv = redis_argv(self.dir, port=self.port, appendonly=self.appendonly)
+        offset = log_size(self.dir / "redis.log")
         self._proc = _spawn(argv, self.dir / "redis.log")
         self.pid = self._proc.pid
-        self._wait_ready()
+        self._wait_ready(offset)
 
-    def _wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+    def _wait_ready(self, log_offset: int, timeout: float = START_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
         while True:
             if not self.running():
-                raise RuntimeError(
+                failure = PortTaken if port_was_taken(
+                    log_since(self.dir / "redis.log", log_offset)) else RuntimeError
+                raise failure(
                     f"redis-server on port {self.port} exited during startup:\n"
                     f"{_tail(self.dir / 'redis.log')}"
                 )
-            if redis_ping(self.port):
+            # Our own process must hold the port: a PONG alone may come from another suite's
+            # Redis that took the port first (ours is about to exit, unable to bind).
+            if redis_ping(self.port) and listens(self.pid, self.port):
                 return
             if time.monotonic() > deadline:
                 self.kill()
