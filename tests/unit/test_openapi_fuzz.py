@@ -62,13 +62,15 @@ def api_schema(fuzzed_app: FastAPI) -> schemathesis.BaseSchema:
 @pytest.fixture(scope="module")
 def tokens(fuzzed_app: FastAPI) -> dict[str, str]:
     """Bearer tokens of a customer and of the staff user, signed in through the app."""
-    client = asgi.get_client(cast(asgi.ASGIApp, fuzzed_app))  # typed for dict scopes only
     base = "http://testserver/api/v1/accounts"
-    registered = client.post(f"{base}/register", json=CUSTOMER)
-    assert registered.status_code == 201, registered.text
-    staff = client.post(f"{base}/login", json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
-    assert staff.status_code == 200, staff.text
-    client.close()
+    # Entering the client (re)starts the app's lifespan: schemathesis's plugin ends it after each
+    # test, and a request outside one would run on closed databases.
+    with asgi.get_client(cast(asgi.ASGIApp, fuzzed_app)) as client:  # typed for dict scopes
+        registered = client.post(f"{base}/register", json=CUSTOMER)
+        assert registered.status_code == 201, registered.text
+        staff = client.post(f"{base}/login",
+                            json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
+        assert staff.status_code == 200, staff.text
     return {"customer": registered.json()["token"], "staff": staff.json()["token"]}
 
 
