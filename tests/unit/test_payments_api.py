@@ -122,7 +122,9 @@ async def test_the_3ds_page_approves_through_the_webhook(api: httpx.AsyncClient,
     page = await api.get(intent.next_action_url)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "3220" in page.text and "₹1,299.00" in page.text and "result=approve" in page.text
-    assert "4000" not in page.text and page.headers["cache-control"] == "no-store"
+    # Only the last four are shown (random ids on the page may hold "4000" by chance).
+    assert not any(part in page.text for part in ("4000 0000", "40000000"))
+    assert page.headers["cache-control"] == "no-store"
     answer = await api.post(f"{intent.next_action_url}?result=approve")
     assert answer.status_code == 200 and "approved" in answer.text
     assert f'href="/orders/{intent.order_number}?placed=1"' in answer.text  # back to the shop
@@ -204,7 +206,8 @@ async def test_the_internal_route_refuses_bad_cards_without_echoing_them(
     response = await internal.post("/internal/v1/payments/create_intent", json=args,
                                    headers=orders)
     body = assert_problem(response, 422, "validation_failed")
-    assert "4111" not in json.dumps(body)
+    # The number, spaced or not, is not echoed (a random request id may hold "4111" by chance).
+    assert not any(part in json.dumps(body) for part in ("4111 1111", "41111111"))
     args["method"] = {"type": "cod"}
     created = await internal.post("/internal/v1/payments/create_intent", json=args,
                                   headers=orders)
