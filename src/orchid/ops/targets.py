@@ -162,7 +162,9 @@ def client_options(member: Member, admin: Admin) -> Iterator[Path]:
 
     Passwords go in the file, never on a command line (`ps` would show them to anyone).
     """
-    lines = ["[client]", f"user={admin.user}"]
+    # [client-server]: the group that the mariadb client, mariadb-binlog and mariadb-backup
+    # all read.
+    lines = ["[client-server]", f"user={admin.user}"]
     if admin.password is not None:
         lines.append(f"password={admin.password}")
     if member.socket is not None:
