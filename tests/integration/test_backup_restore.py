@@ -25,7 +25,7 @@ from fastapi import FastAPI
 
 from orchid.app import create_app
 from orchid.config import Settings
-from orchid.ops.backup import BaseManifest, bases, take_base, verify
+from orchid.ops.backup import BaseManifest, bases, redis_copies, redis_copy, take_base, verify
 from orchid.ops.binlogs import archiver_argv, caught_up
 from orchid.ops.restore import Restored, parse_point, restore_to, stop_restored
 from orchid.ops.targets import Admin, Cluster, Member, Targets, client_options
@@ -270,3 +270,22 @@ def test_times_without_an_offset_or_finer_than_a_second_are_refused() -> None:
         parse_point("2026-12-02T10:15:03.250+05:30")
     with pytest.raises(RestoreFailed, match="not a time"):
         parse_point("yesterday")
+
+
+def test_a_redis_copy_is_a_whole_rdb_with_its_checksum(targets: Targets,
+                                                       redis_server: Redis) -> None:
+    import hashlib
+
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url())
+    try:
+        client.set("orchid:backup-probe", "kajal")
+    finally:
+        client.close()
+    copy = redis_copy(targets)
+    dump = targets.backup_dir / "redis" / copy.id / "dump.rdb"
+    data = dump.read_bytes()
+    assert data.startswith(b"REDIS") and b"orchid:backup-probe" in data
+    assert copy.sha256 == hashlib.sha256(data).hexdigest() and copy.bytes == len(data)
+    assert [c.id for c in redis_copies(targets)][-1] == copy.id

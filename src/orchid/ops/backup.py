@@ -25,7 +25,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchid.ops import mysql
+from orchid.ops import mysql, retention
+from orchid.ops.retention import Policy
 from orchid.ops.targets import Cluster, Member, Targets, client_options
 from orchid.stack.servers import binary
 
@@ -279,3 +280,56 @@ def redis_copies(targets: Targets) -> list[RedisManifest]:
     return [RedisManifest(**json.loads((d / "manifest.json").read_text()))
             for d in sorted(folder.iterdir()) if (d / "manifest.json").exists()]
 
+
+
+# --- Retention ---------------------------------------------------------------------------------
+
+@dataclass
+class Pruned:
+    """What a prune kept and removed."""
+
+    kept: dict[str, list[str]]  # base id → reasons
+    removed: list[str]  # base ids (and Redis copies) removed
+    binlogs_removed: list[str]
+
+
+def prune(targets: Targets, database: str, policy: Policy, *,
+          dry_run: bool = False) -> Pruned:
+    """Apply the retention policy to the full bases of `database`; an incremental goes with its
+    full, and archived binlogs older than the oldest kept base go too (nothing could replay
+    them)."""
+    every = bases(targets, database)
+    fulls = [(m.id, m.finished) for m in every if m.kind == "full"]
+    kept = retention.keep(fulls, policy)
+    roots = {m.id: chain(targets, database, m)[0].id for m in every}
+    doomed = [m.id for m in every if roots[m.id] not in kept]
+    survivors = [m for m in every if m.id not in doomed]
+    binlogs_gone: list[str] = []
+    if survivors:
+        oldest = min(datetime.fromisoformat(m.started_at) for m in survivors).timestamp()
+        for archived_file in _binlog_files(targets, database):
+            # A file last written before the oldest kept base began holds nothing after it.
+            if archived_file.stat().st_mtime < oldest:
+                binlogs_gone.append(str(archived_file))
+    if not dry_run:
+        for backup_id in doomed:
+            shutil.rmtree(base_dir(targets, database) / backup_id)
+        for name in binlogs_gone:
+            Path(name).unlink()
+    return Pruned({k: v for k, v in kept.items()}, doomed, binlogs_gone)
+
+
+def prune_redis(targets: Targets, policy: Policy, *, dry_run: bool = False) -> list[str]:
+    """Apply the policy to the Redis copies; return the ones removed."""
+    copies = redis_copies(targets)
+    kept = retention.keep([(c.id, datetime.fromisoformat(c.taken_at)) for c in copies], policy)
+    doomed = [c.id for c in copies if c.id not in kept]
+    if not dry_run:
+        for copy_id in doomed:
+            shutil.rmtree(targets.backup_dir / "redis" / copy_id)
+    return doomed
+
+
+def _binlog_files(targets: Targets, database: str) -> list[Path]:
+    root = targets.backup_dir / database / "binlogs"
+    return sorted(root.glob("*/*.[0-9]*")) if root.is_dir() else []
