@@ -289,3 +289,24 @@ def test_a_redis_copy_is_a_whole_rdb_with_its_checksum(targets: Targets,
     assert data.startswith(b"REDIS") and b"orchid:backup-probe" in data
     assert copy.sha256 == hashlib.sha256(data).hexdigest() and copy.bytes == len(data)
     assert [c.id for c in redis_copies(targets)][-1] == copy.id
+
+
+async def test_a_restore_to_after_the_last_write_replays_nothing(
+        targets: Targets, main_pair: MariaDBPair, archiver: Path, tmp_path: Path) -> None:
+    """The base is the archive's newest transaction: mariadb-binlog has nothing to give, and
+    the restore is the base as it stands."""
+    main_pair.wait_replicated()
+    newest = await asyncio.to_thread(take_base, targets, "main", incremental=True)
+    await wait_archived(targets)
+    point = newest.finished.replace(microsecond=0) + timedelta(seconds=1)
+    while wall() <= point:  # binlogs count wall-clock seconds: this one must be over
+        await asyncio.sleep(0.05)
+    restored = await asyncio.to_thread(restore_to, targets, "main", to=point,
+                                       into=tmp_path / "restored")
+    try:
+        assert restored.base == newest.id
+        count = "SELECT COUNT(*) FROM orders"
+        assert restored.sql(count, "orchid_main").strip() == \
+            main_pair.primary.sql(count, "orchid_main")[0][0]
+    finally:
+        stop_restored(restored.folder)

@@ -89,6 +89,29 @@ def test_every_tier_is_up_and_replicas_follow(stack: Path) -> None:
     assert found.status_code == 200 and found.json()["items"]
 
 
+def test_backups_are_archived_taken_and_listed(stack: Path) -> None:
+    components = by_name(status(stack))
+    for name in ("binlog-archiver-main", "binlog-archiver-warehouse", "backup-scheduler"):
+        assert components[name]["health"] == "running", components[name]
+    archived = sorted((stack / "backups" / "main" / "binlogs" / "main-primary").iterdir())
+    assert archived and archived[0].name == "mysql-bin.000001"
+    scheduled = (stack / "logs" / "backup-scheduler.log").read_text()
+    assert "next backup at" in scheduled and "02:00:00+05:30" in scheduled
+    taken = orchid("ops", "backup", "--state-dir", str(stack), timeout=300)
+    assert taken.returncode == 0, taken.stdout + taken.stderr
+    listed = orchid("ops", "backups", "list", "--json", "--state-dir", str(stack))
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    found = json.loads(listed.stdout)
+    assert {b["database"] for b in found["bases"]} == {"main", "warehouse"}
+    # Taken on a replica, never on the primary that serves the shop.
+    assert all("replica" in b["member"] and b["gtid"] for b in found["bases"])
+    assert len(found["redis"]) == 1
+    for base in found["bases"]:
+        checked = orchid("ops", "backups", "verify", base["id"], "--database", base["database"],
+                         "--state-dir", str(stack))
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 def test_prometheus_scrapes_every_app_process(stack: Path) -> None:
     components = by_name(status(stack))
     port = components["prometheus"]["port"]

@@ -18,6 +18,7 @@ from orchid.kit.callers import as_pairs, write_key_files
 from orchid.services.registry import SERVICE_NAMES, remote_peers
 from orchid.stack.components import (
     Component,
+    Probe,
     elasticsearch_ready,
     http_ready,
     mariadb_ready,
@@ -266,3 +267,40 @@ def prometheus_component(layout: Layout, app_ports: list[int], supervisor_port: 
     return Component("prometheus", "prometheus", port,
                      prometheus_argv(folder, port=port, config=config),
                      http_ready(f"http://127.0.0.1:{port}/-/ready"), layout.logs / "prometheus.log")
+
+
+def ops_components(layout: Layout) -> list[Component]:
+    """The data tier's keepers: a binlog archiver per database and the nightly backup."""
+    root = str(layout.root)
+    env = {**os.environ, "ORCHID_LOG_JSON": "true"}
+    components = []
+    for database in ("main", "warehouse"):
+        name = f"binlog-archiver-{database}"
+        folder = layout.root / "backups" / database / "binlogs"
+        components.append(Component(
+            name, "ops", 0,
+            [sys.executable, "-m", "orchid", "ops", "binlogs", "archive", "--database", database,
+             "--state-dir", root],
+            _archiving(folder), layout.logs / f"{name}.log", env=env, stop_timeout=10))
+    components.append(Component(
+        "backup-scheduler", "ops", 0,
+        [sys.executable, "-m", "orchid", "ops", "schedule", "--at", "02:00",
+         "--zone", "Asia/Kolkata", "--state-dir", root],
+        _announced(layout.logs / "backup-scheduler.log"), layout.logs / "backup-scheduler.log",
+        env=env, stop_timeout=10))
+    return components
+
+
+def _archiving(folder: Path) -> Probe:
+    """Ready once the archive holds a binlog file of the primary."""
+    return lambda: any(folder.glob("*/*.[0-9]*"))
+
+
+def _announced(log: Path) -> Probe:
+    """Ready once the scheduler has said when it runs next."""
+    def probe() -> bool:
+        try:
+            return "next backup at" in log.read_text(errors="replace")
+        except OSError:
+            return False
+    return probe

@@ -34,6 +34,7 @@ from orchid.stack.plan import (
     StackOptions,
     app_components,
     app_env,
+    ops_components,
     prometheus_component,
     server_components,
 )
@@ -119,6 +120,8 @@ class Supervisor:
             self._task("search reindex", [sys.executable, "-m", "orchid", "search", "reindex"],
                        env)
         layout.initialised_marker.write_text(datetime.now(UTC).isoformat())
+        # Archiving starts at the primaries' first binlog, so it misses nothing seeded above.
+        self._start_tier(ops_components(layout))
         apps = app_components(layout, options)
         self._start_tier(apps)
         front: list[Component] = []
