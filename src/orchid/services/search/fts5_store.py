@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,14 +46,39 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+# Connections of one process open in worker threads at once (the readers and the writer of a
+# first search); the first of them turns WAL on and creates the tables, the others wait.
+_SETUP = threading.Lock()
+SETUP_TIMEOUT = 30.0
+
+
 def connect(path: str) -> sqlite3.Connection:
     """Open `search.db` for use from worker threads, creating the tables if needed."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.executescript(SCHEMA)
+    with _SETUP:
+        # WAL is a property of the file: once on, later connections need not ask. Turning it on
+        # takes the file for a moment, and SQLite answers "database is locked" at once (no busy
+        # wait) while another process reads it: so ask only when needed, and again if refused.
+        _until_unlocked(lambda: conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+                        or conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        _until_unlocked(lambda: conn.executescript(SCHEMA) is not None)
     return conn
+
+
+def _until_unlocked(step: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + SETUP_TIMEOUT
+    while True:
+        try:
+            if step():
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(f"could not set search.db up in {SETUP_TIMEOUT} s")
+        time.sleep(0.05)  # another process holds the file for a moment
 
 
 def micros(moment: datetime) -> int:
