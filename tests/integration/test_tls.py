@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import OperationalError
 
@@ -28,6 +30,7 @@ from orchid.stack.servers import (
 from tests.support.servers import MariaDBPair, Redis
 
 DB = "orchid_tls"
+NO_RETRY = Retry(NoBackoff(), 0)  # a refusal is the answer: no second try
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +185,8 @@ async def test_the_app_store_verifies_redis_and_works(tls_redis: Redis) -> None:
 
 
 def test_a_plain_redis_client_is_refused(tls_redis: Redis) -> None:
-    with redis.Redis(host="127.0.0.1", port=tls_redis.port, socket_timeout=2) as plain:
+    with redis.Redis(host="127.0.0.1", port=tls_redis.port, socket_timeout=2,
+                     retry=NO_RETRY) as plain:
         with pytest.raises(redis.ConnectionError):
             plain.ping()
     assert not redis_ping(tls_redis.port)
@@ -191,14 +195,19 @@ def test_a_plain_redis_client_is_refused(tls_redis: Redis) -> None:
 def test_a_redis_client_trusting_another_ca_refuses_the_server(tls_redis: Redis,
                                                                  other_ca: Path) -> None:
     with redis.Redis.from_url(redis_url(tls_redis.port, ca_file=other_ca),
-                              socket_timeout=2) as wrong:
+                              socket_timeout=2, retry=NO_RETRY) as wrong:
         with pytest.raises(redis.ConnectionError, match="certificate verify failed"):
             wrong.ping()
     assert not redis_ping(tls_redis.port, other_ca)
 
 
-def test_redis_cli_reaches_the_tls_port_with_the_urls_ca(tls_redis: Redis) -> None:
-    """The ops tools' way in (the stack's Redis copy runs `redis-cli --rdb` like this)."""
-    done = subprocess.run([binary("redis-cli"), *redis_cli_target(tls_redis.url()), "PING"],
-                          capture_output=True, text=True, timeout=10)
-    assert done.stdout.strip() == "PONG", done.stderr
+def test_redis_cli_copies_over_tls_with_the_urls_ca(tls_redis: Redis, tmp_path: Path) -> None:
+    """The ops tools' way in: the Redis copy of `orchid ops backup` runs `redis-cli --rdb`."""
+    dump = tmp_path / "dump.rdb"
+    done = subprocess.run([binary("redis-cli"), *redis_cli_target(tls_redis.url()), "--rdb",
+                           str(dump)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert dump.read_bytes().startswith(b"REDIS")
+    plain = subprocess.run([binary("redis-cli"), "-u", f"redis://127.0.0.1:{tls_redis.port}/0",
+                            "PING"], capture_output=True, text=True, timeout=30)
+    assert plain.stdout.strip() != "PONG"
