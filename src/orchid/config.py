@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     port: int = 8000
 
     # Data layer. None → embedded (SQLite file / in-process).
+    # TLS lives in the URLs (docs/operations.md, "Secure connections"): a MySQL URL's
+    # `?ssl_ca=/path/ca.pem` makes the engine require TLS and verify the server's certificate
+    # against that CA for the URL's host (kit/db.py server_tls; no other ssl_* is accepted);
+    # Redis takes redis-py's `rediss://host:port/0?ssl_ca_certs=/path/ca.pem&ssl_cert_reqs=required`.
     main_primary_url: str | None = None
     main_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     warehouse_primary_url: str | None = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import ssl
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import structlog
-from sqlalchemy import event, text
+from sqlalchemy import URL, event, make_url, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -80,10 +81,33 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     # A checkout waiting 50 s (InnoDB's default) for a row lock is worse than failing fast and
     # retrying; UTC so NOW() agrees with the application's clock.
     session_setup = "SET SESSION innodb_lock_wait_timeout = 5, time_zone = '+00:00'"
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
+    parsed, tls = server_tls(make_url(url))
+    return create_async_engine(parsed, pool_size=pool_size, max_overflow=pool_size,
                                pool_recycle=1800, pool_pre_ping=True,
                                connect_args={"connect_timeout": 2,
-                                             "init_command": session_setup})
+                                             "init_command": session_setup, **tls})
+
+
+def server_tls(url: URL) -> tuple[URL, dict[str, ssl.SSLContext]]:
+    """Turn a MySQL URL's `ssl_ca` into the driver's verified TLS (the CA's certificate must
+    have signed the server's, for the URL's host); return the URL without it.
+
+    `?ssl_ca=/path/ca.pem` is SQLAlchemy's documented MySQL parameter; it is handled here so
+    that verification never depends on the driver's defaults (TLS 1.2 or later, hostname
+    checked). Other `ssl_*` parameters are refused rather than half-applied.
+    """
+    others = sorted(k for k in url.query if k.startswith("ssl") and k != "ssl_ca")
+    if others:
+        raise ValueError(f"unsupported TLS parameters in the database URL: {others}; "
+                         "give only ssl_ca (the CA that signed the server's certificate)")
+    ca = url.query.get("ssl_ca")
+    if ca is None:
+        return url, {}
+    if not isinstance(ca, str):
+        raise ValueError("ssl_ca given more than once in the database URL")
+    context = ssl.create_default_context(cafile=ca)  # CERT_REQUIRED, hostname checked
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return url.difference_update_query(["ssl_ca"]), {"ssl": context}
 
 
 @dataclass

@@ -28,7 +28,7 @@ from pathlib import Path
 from orchid.ops import mysql, retention
 from orchid.ops.retention import Policy
 from orchid.ops.targets import Cluster, Member, Targets, client_options
-from orchid.stack.servers import binary
+from orchid.stack.servers import binary, redis_cli_target
 
 MAX_SOURCE_LAG = 30.0  # seconds: a replica further behind is not a fit source
 Progress = Callable[[int, int], None]  # (bytes done, bytes expected)
@@ -263,7 +263,8 @@ def redis_copy(targets: Targets,
     folder = targets.backup_dir / "redis" / new_id(taken, "rdb")
     folder.mkdir(parents=True, exist_ok=True)
     dump = folder / "dump.rdb"
-    done = subprocess.run([binary("redis-cli"), "-u", targets.redis_url, "--rdb", str(dump)],
+    done = subprocess.run([binary("redis-cli"), *redis_cli_target(targets.redis_url), "--rdb",
+                           str(dump)],
                           capture_output=True, text=True, timeout=600)
     if done.returncode != 0 or not dump.exists():
         raise BackupFailed(f"redis-cli --rdb failed: {done.stderr.strip() or done.stdout}")

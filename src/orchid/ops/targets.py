@@ -23,6 +23,7 @@ from pathlib import Path
 
 from orchid.config import Settings
 from orchid.stack.plan import MAIN_DB, REPL_USER, WAREHOUSE_DB, Layout
+from orchid.stack.servers import redis_url
 
 DATABASES = ("main", "warehouse")
 SCHEMAS = {"main": MAIN_DB, "warehouse": WAREHOUSE_DB}
@@ -109,7 +110,7 @@ def from_stack(root: Path) -> Targets:
                 for name, found in members.items()}
     es_port = layout.port("elasticsearch")
     return Targets(clusters, backup_dir=layout.root / "backups",
-                   redis_url=f"redis://127.0.0.1:{layout.port('redis')}/0",
+                   redis_url=redis_url(layout.port("redis"), ca_file=layout.ca_file),
                    redis_dir=layout.root / "redis",
                    elasticsearch_url=f"http://127.0.0.1:{es_port}",
                    snapshot_repository=layout.root / "elasticsearch" / "snapshots",

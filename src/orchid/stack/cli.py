@@ -163,7 +163,8 @@ def health(state_dir: Path, component: dict[str, Any]) -> str:
     if kind in ("app", "edge"):
         return "ok" if http_ok(f"http://127.0.0.1:{port}/healthz") else "not answering"
     if kind == "redis":
-        return "ok" if redis_ping(int(port or 0)) else "not answering"
+        ca = Layout(state_dir).ca_file  # Redis takes TLS only; a stack from before, plain
+        return "ok" if redis_ping(int(port or 0), ca if ca.exists() else None) else "not answering"
     if kind == "elasticsearch":
         return "ok" if http_ok(f"http://127.0.0.1:{port}/_cluster/health") else "not answering"
     if kind == "prometheus":

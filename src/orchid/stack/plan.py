@@ -2,7 +2,8 @@
 
 Everything lives under one state folder (default `.orchid/stack`): each server's files, the
 logs, the ports chosen on the first start (kept, because replicas remember their primary's
-port), generated passwords and keys, and `state.json` for `orchid status` and the bench.
+port), generated passwords and keys, the local CA and the servers' certificates (MariaDB and
+Redis take TLS only on TCP, see stack/ca.py), and `state.json` for `orchid status` and the bench.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from orchid.kit.callers import as_pairs, write_key_files
 from orchid.services.registry import SERVICE_NAMES, remote_peers
+from orchid.stack.ca import ServerTls, ensure_server_tls
 from orchid.stack.components import (
     Component,
     Probe,
@@ -32,6 +34,7 @@ from orchid.stack.servers import (
     port_is_free,
     prometheus_argv,
     redis_argv,
+    redis_url,
 )
 
 TOPOLOGIES = ("all-in-one", "per-service")
@@ -116,6 +119,15 @@ class Layout:
         return path.read_text().strip()
 
     @property
+    def ca_file(self) -> Path:
+        """The local CA's certificate: what every client of the stack's servers trusts."""
+        return self.secrets / "tls" / "ca.pem"
+
+    def server_tls(self, name: str) -> ServerTls:
+        """Server `name`'s certificate and key, signed by the local CA (both made on first use)."""
+        return ensure_server_tls(self.ca_file.parent, name)
+
+    @property
     def initialised_marker(self) -> Path:
         return self.root / "initialised"
 
@@ -131,24 +143,28 @@ class Layout:
     def db_url(self, db: Database, database: str) -> str:
         password = self.secret("mariadb_app_password")
         return (f"mysql+asyncmy://orchid:{password}@127.0.0.1:{db.port}/{database}"
-                "?charset=utf8mb4")
+                f"?charset=utf8mb4&ssl_ca={self.ca_file}")
 
 
 def server_components(layout: Layout, options: StackOptions) -> list[Component]:
-    """The data tier: every MariaDB, Redis (append-only file) and Elasticsearch."""
+    """The data tier: every MariaDB, Redis (append-only file) and Elasticsearch; MariaDB and
+    Redis with certificates from the local CA (made on the first start), TLS only on TCP."""
     components = []
+    db_tls, redis_tls = layout.server_tls("mariadb"), layout.server_tls("redis")
     for db in layout.databases():
         argv = mariadbd_argv(db.folder, port=db.port, server_id=db.server_id,
                              read_only=not db.primary,
-                             buffer_pool="256M" if db.primary else "128M", durable=True)
+                             buffer_pool="256M" if db.primary else "128M", durable=True,
+                             tls=db_tls)
         components.append(Component(db.name, "mariadb", db.port, argv, mariadb_ready(db.socket),
                                     db.folder / "error.log", stop_timeout=60))
     redis_dir = layout.root / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
     port = layout.port("redis")
     components.append(Component("redis", "redis", port,
-                                redis_argv(redis_dir, port=port, appendonly=True),
-                                redis_ready(port), layout.logs / "redis.log"))
+                                redis_argv(redis_dir, port=port, appendonly=True,
+                                           tls=redis_tls),
+                                redis_ready(port, redis_tls.ca), layout.logs / "redis.log"))
     if options.elasticsearch:
         port = layout.port("elasticsearch")
         folder = layout.root / "elasticsearch"
@@ -177,7 +193,7 @@ def app_env(layout: Layout, options: StackOptions) -> dict[str, str]:
         "ORCHID_WAREHOUSE_PRIMARY_URL": layout.db_url(dbs["warehouse-primary"], WAREHOUSE_DB),
         "ORCHID_WAREHOUSE_REPLICA_URLS": ",".join(layout.db_url(db, WAREHOUSE_DB)
                                                   for db in warehouse),
-        "ORCHID_REDIS_URL": f"redis://127.0.0.1:{layout.port('redis')}/0",
+        "ORCHID_REDIS_URL": redis_url(layout.port("redis"), ca_file=layout.ca_file),
         "ORCHID_LOG_JSON": "true",
         # No ORCHID_COOKIE_SECURE: this edge listens on plain http, where the bench's and the
         # tests' cookie jars never send a Secure cookie back (guest carts would be lost). Each

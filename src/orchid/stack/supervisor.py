@@ -44,6 +44,7 @@ from orchid.stack.servers import (
     mariadb_sql,
     replica_status,
     replication_user_sql,
+    secure_replication_sql,
 )
 from orchid.stack.state import process_cpu_seconds, process_rss_bytes, write_state
 
@@ -110,6 +111,8 @@ class Supervisor:
         env = app_env(layout, options)
         if first_start:
             self._wire_replication()
+        else:
+            self._secure_replication()
         self._task("migrate", [sys.executable, "-m", "orchid", "db", "upgrade"], env)
         self._task("seed", [sys.executable, "-m", "orchid", "seed", "--if-empty",
                             "--products", str(options.products),
@@ -193,9 +196,22 @@ class Supervisor:
             mariadb_sql(primary.socket, replication_user_sql(REPL_USER, repl_password))
             for replica in (db for db in members if not db.primary):
                 mariadb_sql(replica.socket,
-                            change_master_sql(primary.port, REPL_USER, repl_password))
+                            change_master_sql(primary.port, REPL_USER, repl_password,
+                                              ca_file=layout.ca_file))
             mariadb_sql(primary.socket, ";".join(app_user_sql([database], app_password)))
         self._log("replication wired")
+
+    def _secure_replication(self) -> None:
+        """Move replicas wired before the servers required TLS onto verified TLS.
+
+        Only the TLS options change: a replica keeps its primary (which a failover may have
+        changed) and its position.
+        """
+        for db in self.layout.databases():
+            status = replica_status(db.socket)
+            if status and status.get("Master_SSL_Verify_Server_Cert") != "Yes":
+                mariadb_sql(db.socket, secure_replication_sql(self.layout.ca_file))
+                self._log(f"{db.name} now replicates over TLS")
 
     def _task(self, what: str, argv: list[str], env: dict[str, str]) -> None:
         """Run a one-off CLI task of the app (migrate, seed, index) with the stack's settings."""
