@@ -183,23 +183,20 @@ async def test_restore_to_a_second_holds_exactly_the_orders_committed_by_then(
     assert incremental.parent == full.id and incremental.member == "replica-1"
     assert verify(targets, "main", full.id) == [] and verify(targets, "main", incremental.id) == []
 
-    # T after the incremental: the chain full → incremental, then binlogs.
-    boundary = second_between(incremental.finished, attempts[-1].started)
-    restored = await restore(targets, boundary, tmp_path / "after-incremental")
-    try:
-        assert restored.base == incremental.id
-        check_exact(main_pair, restored, load.placed(), boundary, sorted(archiver.iterdir()))
-    finally:
-        stop_restored(restored.folder)
-
-    # T between the two bases: the full alone, then binlogs past the incremental's point.
-    boundary = second_between(full.finished, incremental.finished)
-    restored = await restore(targets, boundary, tmp_path / "after-full")
-    try:
-        assert restored.base == full.id
-        check_exact(main_pair, restored, load.placed(), boundary, sorted(archiver.iterdir()))
-    finally:
-        stop_restored(restored.folder)
+    cases = [
+        # T after the incremental: the chain full → incremental, then binlogs.
+        ("after-incremental", second_between(incremental.finished, attempts[-1].started),
+         incremental.id),
+        # T between the two bases: the full alone, then binlogs past the incremental's point.
+        ("after-full", second_between(full.finished, incremental.finished), full.id),
+    ]
+    for name, boundary, base in cases:
+        restored = await restore(targets, boundary, tmp_path / name)
+        try:
+            assert restored.base == base
+            check_exact(main_pair, restored, load.placed(), boundary, sorted(archiver.iterdir()))
+        finally:
+            stop_restored(restored.folder)
 
 
 async def restore(targets: Targets, boundary: datetime, into: Path) -> Restored:
