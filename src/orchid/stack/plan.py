@@ -128,6 +128,28 @@ class Layout:
         return ensure_server_tls(self.ca_file.parent, name)
 
     @property
+    def topology_file(self) -> Path:
+        """Which member is each database's primary now (written by `orchid ops failover`)."""
+        return self.root / "topology.json"
+
+    def primary_of(self, database: str) -> str:
+        """The member `database` (main, warehouse) writes to: the recorded one, or the first."""
+        if self.topology_file.exists():
+            recorded = json.loads(self.topology_file.read_text()).get(database, {})
+            if recorded.get("primary"):
+                return str(recorded["primary"])
+        return f"{database}-primary"
+
+    def record_primary(self, database: str, member: str, **details: str) -> None:
+        """Remember `member` as the primary of `database` (the supervisor reads it)."""
+        recorded = (json.loads(self.topology_file.read_text())
+                    if self.topology_file.exists() else {})
+        recorded[database] = {"primary": member, **details}
+        temporary = self.topology_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(recorded, indent=1, sort_keys=True))
+        temporary.replace(self.topology_file)
+
+    @property
     def initialised_marker(self) -> Path:
         return self.root / "initialised"
 
@@ -152,10 +174,13 @@ def server_components(layout: Layout, options: StackOptions) -> list[Component]:
     components = []
     db_tls, redis_tls = layout.server_tls("mariadb"), layout.server_tls("redis")
     for db in layout.databases():
-        argv = mariadbd_argv(db.folder, port=db.port, server_id=db.server_id,
-                             read_only=not db.primary,
+        # Every member starts read-only, the primary too: a crashed primary that a failover
+        # replaced must never come back writable. The supervisor opens the recorded primary
+        # (topology.json) once it runs; semi-synchronous replication loses no acknowledged
+        # commit when a primary dies.
+        argv = mariadbd_argv(db.folder, port=db.port, server_id=db.server_id, read_only=True,
                              buffer_pool="256M" if db.primary else "128M", durable=True,
-                             tls=db_tls)
+                             tls=db_tls, semisync=True)
         components.append(Component(db.name, "mariadb", db.port, argv, mariadb_ready(db.socket),
                                     db.folder / "error.log", stop_timeout=60))
     redis_dir = layout.root / "redis"

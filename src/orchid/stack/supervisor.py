@@ -113,6 +113,7 @@ class Supervisor:
             self._wire_replication()
         else:
             self._secure_replication()
+        self._open_primaries()
         self._task("migrate", [sys.executable, "-m", "orchid", "db", "upgrade"], env)
         self._task("seed", [sys.executable, "-m", "orchid", "seed", "--if-empty",
                             "--products", str(options.products),
@@ -213,6 +214,36 @@ class Supervisor:
                 mariadb_sql(db.socket, secure_replication_sql(self.layout.ca_file))
                 self._log(f"{db.name} now replicates over TLS")
 
+    def _open_primaries(self) -> None:
+        """Make each database's recorded primary writable (every member starts read-only)."""
+        for database in ("main", "warehouse"):
+            name = self.layout.primary_of(database)
+            db = next(db for db in self.layout.databases() if db.name == name)
+            mariadb_sql(db.socket, "SET GLOBAL read_only = 0")
+            self._log(f"{name} is the {database} primary (writable)")
+
+    def _restarted_member(self, component: Component) -> None:
+        """A MariaDB member is back after a crash: the recorded primary is opened again; any
+        other (a primary a failover replaced) stays read-only and rejoins as a replica of the
+        primary if its GTIDs allow."""
+        from orchid.ops.failover import rejoin
+        from orchid.ops.targets import from_stack
+
+        database = component.name.split("-", 1)[0]
+        primary = self.layout.primary_of(database)
+        db = next(db for db in self.layout.databases() if db.name == component.name)
+        try:
+            if component.name == primary:
+                mariadb_sql(db.socket, "SET GLOBAL read_only = 0")
+                self._log(f"{component.name} is back as the {database} primary")
+            elif not replica_status(db.socket):
+                cluster = from_stack(self.layout.root).cluster(database)
+                fate = rejoin(cluster, component.name, primary, say=self._log,
+                              ca_file=str(self.layout.ca_file))
+                self._log(f"{component.name} is back read-only: {fate}")
+        except (RuntimeError, subprocess.TimeoutExpired) as error:
+            self._log(f"{component.name}: could not settle its role: {error}")
+
     def _task(self, what: str, argv: list[str], env: dict[str, str]) -> None:
         """Run a one-off CLI task of the app (migrate, seed, index) with the stack's settings."""
         self._check_stopping()
@@ -229,9 +260,13 @@ class Supervisor:
 
     def _watch(self) -> None:
         """Restart any process that exits, with a growing back-off, until SIGTERM."""
+        settling: list[Component] = []  # restarted MariaDB members, their role to settle
         while not self.stopping:
             changed = False
             now = time.monotonic()
+            for component in [c for c in settling if c.alive() and c.ready()]:
+                settling.remove(component)
+                self._restarted_member(component)
             for component in self.components():
                 if component.alive():
                     # A process that stayed up a minute has recovered: reset its back-off.
@@ -248,6 +283,8 @@ class Supervisor:
                     component.spawn()
                     component.next_restart_at = 0.0
                     self._log(f"restarted {component.name} (restart {component.restarts})")
+                    if component.kind == "mariadb":
+                        settling.append(component)
                     changed = True
             if changed:
                 self._save()
