@@ -101,7 +101,11 @@ class Layout:
                 port = free_port()
             self._ports[name] = port
             self.root.mkdir(parents=True, exist_ok=True)
-            self._ports_file.write_text(json.dumps(self._ports, indent=1, sort_keys=True))
+            # Replaced whole: the ops processes of the stack read it while one of them writes
+            # (elasticsearch's port, asked by each when Elasticsearch does not run).
+            temporary = self._ports_file.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(self._ports, indent=1, sort_keys=True))
+            temporary.replace(self._ports_file)
         return self._ports[name]
 
     def busy_ports(self) -> list[str]:
@@ -145,7 +149,7 @@ class Layout:
         recorded = (json.loads(self.topology_file.read_text())
                     if self.topology_file.exists() else {})
         recorded[database] = {"primary": member, **details}
-        temporary = self.topology_file.with_suffix(".tmp")
+        temporary = self.topology_file.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_text(json.dumps(recorded, indent=1, sort_keys=True))
         temporary.replace(self.topology_file)
 

@@ -107,7 +107,10 @@ class Supervisor:
         first_start = not layout.initialised_marker.exists()
         if first_start:
             self._install_datadirs()
-        self._start_tier(server_components(layout, options))
+        servers = server_components(layout, options)
+        for component in servers:
+            self._semisync_role(component)
+        self._start_tier(servers)
         env = app_env(layout, options)
         if first_start:
             self._wire_replication()
@@ -219,8 +222,20 @@ class Supervisor:
         for database in ("main", "warehouse"):
             name = self.layout.primary_of(database)
             db = next(db for db in self.layout.databases() if db.name == name)
-            mariadb_sql(db.socket, "SET GLOBAL read_only = 0")
+            mariadb_sql(db.socket, "SET GLOBAL rpl_semi_sync_slave_enabled = ON; "
+                                   "SET GLOBAL read_only = 0")
             self._log(f"{name} is the {database} primary (writable)")
+
+    def _semisync_role(self, component: Component) -> None:
+        """Start the recorded primary without the semi-sync replica role, every other member
+        with it. In the replica role, crash recovery rolls back what the binlog holds but no
+        replica acknowledged — right for a replaced primary (the new one never had it), wrong
+        for the primary itself (a replica may have received it: recovery must commit it)."""
+        database = component.name.split("-", 1)[0]
+        role = "OFF" if component.name == self.layout.primary_of(database) else "ON"
+        flag = "--rpl-semi-sync-slave-enabled="
+        component.argv = [f"{flag}{role}" if arg.startswith(flag) else arg
+                          for arg in component.argv]
 
     def _restarted_member(self, component: Component) -> None:
         """A MariaDB member is back after a crash: the recorded primary is opened again; any
@@ -234,7 +249,9 @@ class Supervisor:
         db = next(db for db in self.layout.databases() if db.name == component.name)
         try:
             if component.name == primary:
-                mariadb_sql(db.socket, "SET GLOBAL read_only = 0")
+                # The replica role back on (dynamic): it acknowledges if it is demoted later.
+                mariadb_sql(db.socket, "SET GLOBAL rpl_semi_sync_slave_enabled = ON; "
+                                       "SET GLOBAL read_only = 0")
                 self._log(f"{component.name} is back as the {database} primary")
             elif not replica_status(db.socket):
                 cluster = from_stack(self.layout.root).cluster(database)
@@ -280,6 +297,8 @@ class Supervisor:
                     self._log(f"{component.name} exited ({code}); restarting in {backoff:.0f} s")
                 elif now >= component.next_restart_at:
                     component.restarts += 1
+                    if component.kind == "mariadb":
+                        self._semisync_role(component)
                     component.spawn()
                     component.next_restart_at = 0.0
                     self._log(f"restarted {component.name} (restart {component.restarts})")
