@@ -114,25 +114,26 @@ class MariaDB:
     server_id: int
     read_only: bool = False
     tls: ServerTls | None = None  # TLS required on TCP with this certificate
+    semisync: bool = False  # semi-synchronous replication, both roles (see mariadbd_argv)
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
     _log_offset: int = field(default=0, repr=False, compare=False)
 
     @classmethod
     def create(cls, instance_dir: Path, *, read_only: bool = False,
-               tls: ServerTls | None = None) -> MariaDB:
+               tls: ServerTls | None = None, semisync: bool = False) -> MariaDB:
         """Copy the template datadir into `instance_dir` and start a server on it."""
-        db = cls.spawn(instance_dir, read_only=read_only, tls=tls)
+        db = cls.spawn(instance_dir, read_only=read_only, tls=tls, semisync=semisync)
         db.wait_ready(may_move=True)
         return db
 
     @classmethod
     def spawn(cls, instance_dir: Path, *, read_only: bool = False,
-              tls: ServerTls | None = None) -> MariaDB:
+              tls: ServerTls | None = None, semisync: bool = False) -> MariaDB:
         """Like create() but return before the server accepts connections."""
         instance_dir.mkdir(parents=True, exist_ok=True)
         datadir = instance_dir / "data"
         shutil.copytree(_template(), datadir)
-        db = cls(free_port(), datadir, 0, next(_server_ids), read_only, tls)
+        db = cls(free_port(), datadir, 0, next(_server_ids), read_only, tls, semisync)
         db._launch()
         return db
 
@@ -218,7 +219,7 @@ class MariaDB:
     def _launch(self) -> None:
         self._log_offset = log_size(self.error_log)
         argv = mariadbd_argv(self.datadir.parent, port=self.port, server_id=self.server_id,
-                             read_only=self.read_only, tls=self.tls)
+                             read_only=self.read_only, tls=self.tls, semisync=self.semisync)
         self._proc = _spawn(argv, self.error_log)
         self.pid = self._proc.pid
 
@@ -237,20 +238,26 @@ class MariaDBPair:
 
     @classmethod
     def start(cls, base_dir: Path, databases: list[str], replicas: int = 1, *,
-              tls: ServerTls | None = None) -> MariaDBPair:
+              tls: ServerTls | None = None, failover: bool = False) -> MariaDBPair:
         """Start the servers, wire replication, create databases and the `orchid` user.
 
         With `tls` every member requires TLS on TCP and the replicas verify their primary.
+        With `failover`, as the stack runs them: semi-synchronous replication, and every member
+        starts read-only (a restarted former primary too), the primary opened once running.
         """
         # Spawn everything first and wait afterwards: the servers boot in parallel.
-        primary = MariaDB.spawn(base_dir / "primary", tls=tls)
-        copies = [MariaDB.spawn(base_dir / f"replica{i}", read_only=True, tls=tls)
+        primary = MariaDB.spawn(base_dir / "primary", tls=tls, read_only=failover,
+                                semisync=failover)
+        copies = [MariaDB.spawn(base_dir / f"replica{i}", read_only=True, tls=tls,
+                                semisync=failover)
                   for i in range(replicas)]
         pair = cls(primary, copies)
         try:
             for db in (primary, *copies):
                 db.wait_ready(may_move=True)
             pair._setup(databases)
+            if failover:
+                primary.sql("SET GLOBAL read_only = 0")
         except BaseException:
             pair.stop()
             raise
@@ -269,6 +276,17 @@ class MariaDBPair:
         statements = app_user_sql(databases, "orchid")
         self.primary.sql(";".join(statements))
         self.wait_replicated()
+
+    @property
+    def members(self) -> list[MariaDB]:
+        """Every server, the primary first."""
+        return [self.primary, *self.replicas]
+
+    def follow(self, port: int) -> None:
+        """After a failover: the member on `port` is the primary, the others its replicas."""
+        members = self.members
+        self.primary = next(db for db in members if db.port == port)
+        self.replicas = [db for db in members if db is not self.primary]
 
     def stop(self) -> None:
         """Stop the replicas, then the primary."""

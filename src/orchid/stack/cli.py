@@ -89,7 +89,8 @@ def status(
     if as_json:
         rows = [{**c, "health": health(state_dir, c), "lag": lag(state_dir, c)}
                 for c in state["components"]]
-        typer.echo(json.dumps({**state, "components": rows}, indent=1))
+        typer.echo(json.dumps({**state, "components": rows, "primaries": primaries(state_dir)},
+                              indent=1))
         return
     if not supervisor_alive(state):
         console.print(f"the stack is down (last phase: {state.get('phase')})")
@@ -197,6 +198,14 @@ def _print_status(state: dict[str, Any], state_dir: Path) -> None:
                       str(component.get("pid") or "-"), health(state_dir, component),
                       lag(state_dir, component), str(component.get("restarts", 0)))
     console.print(table)
+    console.print("primaries: " + ", ".join(f"{database} → {member}" for database, member
+                                            in primaries(state_dir).items()), highlight=False)
+
+
+def primaries(state_dir: Path) -> dict[str, str]:
+    """Each database's primary as recorded (topology.json, written by `orchid ops failover`)."""
+    layout = Layout(state_dir)
+    return {database: layout.primary_of(database) for database in ("main", "warehouse")}
 
 
 def _wait_for_phase(layout: Layout, supervisor: subprocess.Popen[bytes],

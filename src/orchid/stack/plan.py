@@ -101,7 +101,11 @@ class Layout:
                 port = free_port()
             self._ports[name] = port
             self.root.mkdir(parents=True, exist_ok=True)
-            self._ports_file.write_text(json.dumps(self._ports, indent=1, sort_keys=True))
+            # Replaced whole: the ops processes of the stack read it while one of them writes
+            # (elasticsearch's port, asked by each when Elasticsearch does not run).
+            temporary = self._ports_file.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(self._ports, indent=1, sort_keys=True))
+            temporary.replace(self._ports_file)
         return self._ports[name]
 
     def busy_ports(self) -> list[str]:
@@ -128,6 +132,28 @@ class Layout:
         return ensure_server_tls(self.ca_file.parent, name)
 
     @property
+    def topology_file(self) -> Path:
+        """Which member is each database's primary now (written by `orchid ops failover`)."""
+        return self.root / "topology.json"
+
+    def primary_of(self, database: str) -> str:
+        """The member `database` (main, warehouse) writes to: the recorded one, or the first."""
+        if self.topology_file.exists():
+            recorded = json.loads(self.topology_file.read_text()).get(database, {})
+            if recorded.get("primary"):
+                return str(recorded["primary"])
+        return f"{database}-primary"
+
+    def record_primary(self, database: str, member: str, **details: str) -> None:
+        """Remember `member` as the primary of `database` (the supervisor reads it)."""
+        recorded = (json.loads(self.topology_file.read_text())
+                    if self.topology_file.exists() else {})
+        recorded[database] = {"primary": member, **details}
+        temporary = self.topology_file.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(recorded, indent=1, sort_keys=True))
+        temporary.replace(self.topology_file)
+
+    @property
     def initialised_marker(self) -> Path:
         return self.root / "initialised"
 
@@ -152,10 +178,13 @@ def server_components(layout: Layout, options: StackOptions) -> list[Component]:
     components = []
     db_tls, redis_tls = layout.server_tls("mariadb"), layout.server_tls("redis")
     for db in layout.databases():
-        argv = mariadbd_argv(db.folder, port=db.port, server_id=db.server_id,
-                             read_only=not db.primary,
+        # Every member starts read-only, the primary too: a crashed primary that a failover
+        # replaced must never come back writable. The supervisor opens the recorded primary
+        # (topology.json) once it runs; semi-synchronous replication loses no acknowledged
+        # commit when a primary dies.
+        argv = mariadbd_argv(db.folder, port=db.port, server_id=db.server_id, read_only=True,
                              buffer_pool="256M" if db.primary else "128M", durable=True,
-                             tls=db_tls)
+                             tls=db_tls, semisync=True)
         components.append(Component(db.name, "mariadb", db.port, argv, mariadb_ready(db.socket),
                                     db.folder / "error.log", stop_timeout=60))
     redis_dir = layout.root / "redis"

@@ -95,8 +95,9 @@ def mariadb_socket(instance_dir: Path, port: int) -> Path:
 
 def mariadbd_argv(instance_dir: Path, *, port: int, server_id: int, read_only: bool = False,
                   buffer_pool: str = "64M", durable: bool = False,
-                  tls: ServerTls | None = None) -> list[str]:
-    """mariadbd on 127.0.0.1:port with binlogs and GTID strict mode (a replication member)."""
+                  tls: ServerTls | None = None, semisync: bool = False) -> list[str]:
+    """mariadbd on 127.0.0.1:port with binlogs and GTID strict mode (a replication member);
+    with `semisync`, a commit returns only once a replica has the transaction."""
     datadir = instance_dir / "data"
     tmpdir = instance_dir / "tmp"
     tmpdir.mkdir(parents=True, exist_ok=True)
@@ -130,6 +131,8 @@ def mariadbd_argv(instance_dir: Path, *, port: int, server_id: int, read_only: b
         argv.append("--read-only=1")
     if tls is not None:
         argv += mariadb_tls_flags(tls)
+    if semisync:
+        argv += mariadb_semisync_flags()
     if os.geteuid() == 0:
         argv.append("--user=root")  # mariadbd refuses to run as root otherwise
     binary("mariadb")  # fail early with the install hint, not at the first query
@@ -140,6 +143,21 @@ def mariadb_tls_flags(tls: ServerTls) -> list[str]:
     """TLS with this certificate, and no TCP connection without it (the socket stays plain)."""
     return [f"--ssl-ca={tls.ca}", f"--ssl-cert={tls.cert}", f"--ssl-key={tls.key}",
             "--require-secure-transport=ON"]
+
+
+def mariadb_semisync_flags(timeout_ms: int = 5000) -> list[str]:
+    """Semi-synchronous replication, both roles on every member (a failover swaps them).
+
+    AFTER_SYNC: the commit is acknowledged to the client only after a replica has the event in
+    its relay log, so a crash of the primary loses no transaction a client was told about. The
+    replica role also makes a crashed former primary, on its next start, roll back what it
+    wrote to its binlog but no replica acknowledged (MDEV-21117), instead of committing a
+    transaction the new primary never saw. With no replica answering within the timeout the
+    primary falls back to asynchronous replication rather than stopping the shop.
+    """
+    return ["--rpl-semi-sync-master-enabled=ON", "--rpl-semi-sync-slave-enabled=ON",
+            "--rpl-semi-sync-master-wait-point=AFTER_SYNC",
+            f"--rpl-semi-sync-master-timeout={timeout_ms}"]
 
 
 def mariadb_sql(sock: Path, statement: str, database: str | None = None, *,
