@@ -42,6 +42,9 @@ from orchid.services.search.schemas import (
 
 T = TypeVar("T")
 BULK_TIMEOUT = 120.0
+# Creating an index, moving the alias and deleting the old index wait for the cluster state to
+# change (shards allocated): seconds on a busy node, not the 2 s a search may take.
+ADMIN_TIMEOUT = 60.0
 
 
 class EsEngine:
@@ -56,6 +59,7 @@ class EsEngine:
         self.client = client or AsyncElasticsearch(
             url, node_class=HttpxAsyncHttpNode, request_timeout=timeout, max_retries=0,
             retry_on_timeout=False)
+        self._admin = self.client.options(request_timeout=ADMIN_TIMEOUT)
 
     async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
@@ -155,7 +159,7 @@ class EsEngine:
                       progress: Progress | None = None) -> str:
         """Build a new versioned index, then swap the alias to it atomically."""
         index = f"{self.alias}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}"
-        await self._call(lambda: self.client.indices.create(
+        await self._call(lambda: self._admin.indices.create(
             index=index, mappings=es_mapping.MAPPINGS,
             settings={**es_mapping.SETTINGS, "refresh_interval": "-1"}))
         try:
@@ -168,12 +172,12 @@ class EsEngine:
                     progress(len(batch))
             await self._store_watermark(index, watermark())
             refresh = {"refresh_interval": es_mapping.SETTINGS["refresh_interval"]}
-            await self._call(lambda: self.client.indices.put_settings(index=index,
+            await self._call(lambda: self._admin.indices.put_settings(index=index,
                                                                       settings=refresh))
-            await self._call(lambda: self.client.indices.refresh(index=index))
+            await self._call(lambda: self._admin.indices.refresh(index=index))
             await self._swap(index)
         except BaseException:
-            await self.client.options(ignore_status=404).indices.delete(index=index)
+            await self._admin.options(ignore_status=404).indices.delete(index=index)
             raise
         return index
 
@@ -182,10 +186,10 @@ class EsEngine:
         actions: list[dict[str, Any]] = [{"add": {"index": index, "alias": self.alias}}]
         actions += [{"remove": {"index": name, "alias": self.alias}}
                     for name, aliased in old.items() if aliased and name != index]
-        await self._call(lambda: self.client.indices.update_aliases(actions=actions))
+        await self._call(lambda: self._admin.indices.update_aliases(actions=actions))
         stale = [name for name in old if name != index]
         if stale:  # older versions and leftovers of failed rebuilds
-            await self._call(lambda: self.client.options(ignore_status=404).indices.delete(
+            await self._call(lambda: self._admin.options(ignore_status=404).indices.delete(
                 index=",".join(stale)))
 
     async def _indexes(self) -> dict[str, bool]:
