@@ -27,6 +27,10 @@ from tests.unit.orders_factories import COD, Shopper
 RETRYABLE = {502, 503, 504}
 
 
+class GaveUp(AssertionError):
+    """A step kept being refused (503, cut off) past the load's patience."""
+
+
 @dataclass
 class Attempt:
     """One checkout request and what came back."""
@@ -48,9 +52,10 @@ class CheckoutLoad:
     """`shoppers` loops of add-to-cart then checkout, until stop()."""
 
     def __init__(self, api: httpx.AsyncClient, shoppers: list[Shopper], sku: str, *,
-                 clock: Callable[[], datetime] = wall, retry_pause: float = 0.05) -> None:
+                 clock: Callable[[], datetime] = wall, retry_pause: float = 0.05,
+                 give_up_after: float = 120.0) -> None:
         self.api, self.shoppers, self.sku, self.clock = api, shoppers, sku, clock
-        self.retry_pause = retry_pause
+        self.retry_pause, self.give_up_after = retry_pause, give_up_after
         self.attempts: list[Attempt] = []
         self._keys = itertools.count(1)
         self._stopping = asyncio.Event()
@@ -99,10 +104,14 @@ class CheckoutLoad:
                           always: bool = False) -> bool:
         """Repeat a retryable step; a checkout (always=True) is finished even when stopping,
         so its outcome is known."""
+        give_up = asyncio.get_running_loop().time() + self.give_up_after
         while always or not self._stopping.is_set():
             status = await step()
             if status not in RETRYABLE and status is not None:
                 return True
+            if asyncio.get_running_loop().time() > give_up:
+                # A drill whose servers never come back must fail, not hang.
+                raise GaveUp(f"still {status} after {self.give_up_after:.0f} s of retries")
             await asyncio.sleep(self.retry_pause)  # a back-off between retries, not a clock
         return False
 

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchid.ops import mysql, retention
+from orchid.ops import mysql, retention, topology
 from orchid.ops.retention import Policy
 from orchid.ops.targets import Cluster, Member, Targets, client_options
 from orchid.stack.servers import binary, redis_cli_target
@@ -125,27 +125,15 @@ def verify(targets: Targets, database: str, backup_id: str) -> list[str]:
 
 def choose_source(cluster: Cluster) -> Member:
     """A replica that replicates and is within MAX_SOURCE_LAG, else the primary."""
-    admin = cluster.admin
-    primary: Member | None = None
-    for member in cluster.members:
-        try:
-            status = mysql.run(member, admin, "SHOW SLAVE STATUS", timeout=10)
-            flags = mysql.run(member, admin, "SELECT @@read_only AS ro", timeout=10)
-        except mysql.SqlFailed:
-            continue
-        if not status:
-            if flags and flags[0]["ro"] == "0":
-                primary = primary or member
-            continue
-        row = status[0]
-        lag = row.get("Seconds_Behind_Master")
-        if (row.get("Slave_SQL_Running") == "Yes" and row.get("Slave_IO_Running") == "Yes"
-                and lag is not None and float(lag) <= MAX_SOURCE_LAG):
-            return member
-    if primary is None:
+    found = topology.read(cluster)
+    for state in found.replicas():
+        if (state.io_running == "Yes" and state.sql_running == "Yes"
+                and state.seconds_behind is not None and state.seconds_behind <= MAX_SOURCE_LAG):
+            return cluster.member(state.name)
+    if found.primary is None:
         raise BackupFailed(f"{cluster.database}: no member answers as a healthy replica or "
-                           "as the primary")
-    return primary
+                           "as the only writable primary")
+    return cluster.member(found.primary.name)
 
 
 def expected_bytes(member: Member, cluster: Cluster) -> int:

@@ -16,7 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchid.ops import mysql
+from orchid.ops import mysql, topology
 from orchid.ops.targets import Cluster, Member, Targets, client_options
 from orchid.stack.servers import binary
 
@@ -39,16 +39,12 @@ def archive_dir(targets: Targets, database: str, member: str) -> Path:
 
 
 def primary_of(cluster: Cluster) -> Member:
-    """The member that takes writes now: writable and not replicating (flags, not the list)."""
-    for member in cluster.members:
-        try:
-            writable = mysql.value(member, cluster.admin, "SELECT @@read_only", timeout=10)
-            replicating = mysql.run(member, cluster.admin, "SHOW SLAVE STATUS", timeout=10)
-        except mysql.SqlFailed:
-            continue
-        if writable == "0" and not replicating:
-            return member
-    raise ArchiveFailed(f"{cluster.database}: no reachable member is a writable primary")
+    """The member that takes writes now, read from the servers' flags (ops/topology.py)."""
+    state = topology.read(cluster).primary
+    if state is None:
+        raise ArchiveFailed(f"{cluster.database}: no single reachable member is a writable "
+                            "primary (see `orchid ops flags`)")
+    return cluster.member(state.name)
 
 
 def first_file(cluster: Cluster, member: Member, folder: Path) -> str:
