@@ -77,6 +77,8 @@ def connect(url: str, *, timeout: float = 30.0) -> Iterator[Elasticsearch]:
         yield client
     except TransportError as exc:
         raise SearchOpsFailed(f"elasticsearch at {url} unreachable: {exc}") from exc
+    except ApiError as exc:  # what the server refused, said once for every command
+        raise SearchOpsFailed(f"elasticsearch answered {exc.meta.status}: {exc}") from exc
     finally:
         client.close()
 
@@ -204,15 +206,18 @@ def restore_snapshot(targets: Targets, name: str, *, alias: str = ALIAS,
         index = versioned_name(alias)
         # The template first: any index made later under the pattern gets today's mapping.
         client.indices.put_index_template(name=alias, **es_mapping.template(alias))
-        answer = client.snapshot.restore(
-            repository=REPOSITORY, snapshot=name, indices=source, rename_pattern=".+",
-            rename_replacement=index, include_aliases=False, include_global_state=False,
-            wait_for_completion=True)
-        shards = answer["snapshot"]["shards"]
-        if shards["failed"]:
+        try:
+            answer = client.snapshot.restore(
+                repository=REPOSITORY, snapshot=name, indices=source, rename_pattern=".+",
+                rename_replacement=index, include_aliases=False, include_global_state=False,
+                wait_for_completion=True)
+            shards = answer["snapshot"]["shards"]
+            if shards["failed"]:
+                raise SearchOpsFailed(f"restore of {name}: {shards['failed']} of "
+                                      f"{shards['total']} shards failed")
+        except BaseException:  # the alias never moved: drop what was restored
             client.options(ignore_status=404).indices.delete(index=index)
-            raise SearchOpsFailed(f"restore of {name}: {shards['failed']} of "
-                                  f"{shards['total']} shards failed")
+            raise
         previous, deleted = _swap(client, alias, index, keep_previous=keep_previous)
         documents = int(client.count(index=index)["count"])
     return RestoreReport(snapshot=name, source_index=source, index=index, documents=documents,
