@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from orchid.ops.search import cluster_health, describe_health
 from orchid.stack.components import http_ok, mariadb_ready, pid_alive
 from orchid.stack.plan import TOPOLOGIES, Layout, StackOptions
 from orchid.stack.servers import ServerMissing, binary, es_home, redis_ping
@@ -87,7 +88,8 @@ def status(
         console.print("no stack here (run `orchid up`)")
         raise typer.Exit(1)
     if as_json:
-        rows = [{**c, "health": health(state_dir, c), "lag": lag(state_dir, c)}
+        rows = [{**c, "health": health(state_dir, c), "lag": lag(state_dir, c),
+                 **({"cluster": cluster(c)} if c.get("kind") == "elasticsearch" else {})}
                 for c in state["components"]]
         typer.echo(json.dumps({**state, "components": rows, "primaries": primaries(state_dir)},
                               indent=1))
@@ -176,6 +178,13 @@ def health(state_dir: Path, component: dict[str, Any]) -> str:
     return "running"
 
 
+def cluster(component: dict[str, Any]) -> dict[str, Any]:
+    """Elasticsearch's cluster status (green, yellow, red), nodes and shard counts."""
+    if not component.get("pid") or not pid_alive(int(component["pid"])):
+        return {"status": "down"}
+    return cluster_health(f"http://127.0.0.1:{component['port']}")
+
+
 def lag(state_dir: Path, component: dict[str, Any]) -> str:
     """Replication lag of a replica, as `orchid status` shows it."""
     if component.get("kind") != "mariadb" or "replica" not in component["name"]:
@@ -198,6 +207,9 @@ def _print_status(state: dict[str, Any], state_dir: Path) -> None:
                       str(component.get("pid") or "-"), health(state_dir, component),
                       lag(state_dir, component), str(component.get("restarts", 0)))
     console.print(table)
+    for component in state["components"]:
+        if component["kind"] == "elasticsearch":
+            console.print(describe_health(cluster(component)))
     console.print("primaries: " + ", ".join(f"{database} → {member}" for database, member
                                             in primaries(state_dir).items()), highlight=False)
 

@@ -309,19 +309,21 @@ def elasticsearch_command(base: Path, *, port: int, transport_port: int, heap: s
     """argv and environment of a single-node Elasticsearch whose files live in `base`.
 
     Elasticsearch refuses to run as root, so under root it runs as `nobody` through setpriv
-    and its folder is handed to that user.
+    and its folder is handed to that user. Filesystem snapshots go to `base/snapshots`, its
+    only `path.repo` (a repository elsewhere is refused by the server).
     """
     home = es_home()
     config = base / "config"
     if not config.exists():
         shutil.copytree(home / "config", config)
-    for sub in ("data", "logs", "tmp"):
+    for sub in ("data", "logs", "tmp", "snapshots"):
         (base / sub).mkdir(parents=True, exist_ok=True)
     argv = [str(home / "bin" / "elasticsearch"), "-p", str(base / "es.pid"),
             "-E", f"http.port={port}", "-E", f"transport.port={transport_port}",
             "-E", "network.host=127.0.0.1", "-E", "discovery.type=single-node",
             "-E", "xpack.security.enabled=false", "-E", f"cluster.name={cluster}",
             "-E", f"path.data={base / 'data'}", "-E", f"path.logs={base / 'logs'}",
+            "-E", f"path.repo={base / 'snapshots'}",
             "-E", "cluster.routing.allocation.disk.threshold_enabled=false"]
     if os.geteuid() == 0:
         _give_to_nobody(base)
