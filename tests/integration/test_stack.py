@@ -107,6 +107,7 @@ def test_backups_are_archived_taken_and_listed(stack: Path) -> None:
     assert "next backup at" in scheduled and "02:00:00+05:30" in scheduled
     taken = orchid("ops", "backup", "--state-dir", str(stack), timeout=300)
     assert taken.returncode == 0, taken.stdout + taken.stderr
+    assert "search snapshot" in taken.stdout and "redis" in taken.stdout
     listed = orchid("ops", "backups", "list", "--json", "--state-dir", str(stack))
     assert listed.returncode == 0, listed.stdout + listed.stderr
     found = json.loads(listed.stdout)

@@ -26,10 +26,12 @@ from rich.table import Table
 
 from orchid.config import load_settings
 from orchid.ops import backup as backups
-from orchid.ops import binlogs, schedule
+from orchid.ops import binlogs, retention, schedule
+from orchid.ops import search as search_ops
 from orchid.ops.cli import Database, StateDir, ops_app, targets
 from orchid.ops.restore import RestoreFailed, parse_point, restore_to, stop_restored
 from orchid.ops.retention import Policy
+from orchid.ops.search import SearchOpsFailed
 from orchid.ops.targets import Targets
 
 console = Console()
@@ -50,19 +52,22 @@ def backup(
     database: Database = "all",
     incremental: Annotated[bool, typer.Option(help="On the newest base, not a full copy.")] = False,
     redis: Annotated[bool, typer.Option(help="Also copy Redis (RDB).")] = True,
+    search: Annotated[bool, typer.Option(help="Also snapshot the search index.")] = True,
     state_dir: StateDir = None,
 ) -> None:
-    """Base backup of each database (on a healthy replica), checksummed, with a manifest."""
+    """Base backup of each database (on a healthy replica), checksummed, with a manifest; a
+    Redis copy; a snapshot of the search index."""
     found = targets(state_dir)
     try:
-        take_all(found, database, incremental=incremental, redis=redis)
-    except (backups.BackupFailed, KeyError) as exc:
+        take_all(found, database, incremental=incremental, redis=redis, search=search)
+    except (backups.BackupFailed, SearchOpsFailed, KeyError) as exc:
         console.print(f"[red]backup failed:[/red] {exc}")
         raise typer.Exit(1) from None
 
 
-def take_all(found: Targets, database: str, *, incremental: bool, redis: bool) -> None:
-    """Every selected database, then Redis; each with its own progress bar."""
+def take_all(found: Targets, database: str, *, incremental: bool, redis: bool,
+             search: bool) -> None:
+    """Every selected database, then Redis and the search index; each with its progress."""
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
@@ -80,6 +85,11 @@ def take_all(found: Targets, database: str, *, incremental: bool, redis: bool) -
             copy = backups.redis_copy(found)
             progress.console.print(f"redis {copy.id}: {copy.bytes} bytes, sha256 "
                                    f"{copy.sha256[:16]}…")
+        if search and found.elasticsearch_url and found.snapshot_repository:
+            snapshot = search_ops.take_snapshot(found)
+            progress.console.print(f"search snapshot {snapshot.name}: {snapshot.shards} shards, "
+                                   f"{snapshot.size_bytes / 1e6:.1f} MB in "
+                                   f"{snapshot.seconds:.1f} s")
 
 
 @backups_app.command("list")
@@ -151,6 +161,21 @@ def prune_all(found: Targets, policy: Policy, *, dry_run: bool) -> None:
                           "binlog files older than every kept base")
     for copy_id in backups.prune_redis(found, policy, dry_run=dry_run):
         console.print(f"redis: {verb} {copy_id}")
+    if found.elasticsearch_url and found.snapshot_repository:
+        for name in prune_snapshots(found, policy, dry_run=dry_run):
+            console.print(f"search: {verb} snapshot {name}")
+
+
+def prune_snapshots(found: Targets, policy: Policy, *, dry_run: bool) -> list[str]:
+    """The same policy on the search snapshots (by when each began)."""
+    taken = [(s.name, datetime.fromisoformat(s.started_at))
+             for s in search_ops.list_snapshots(found) if s.state == "SUCCESS"]
+    kept = retention.keep(taken, policy)
+    doomed = [name for name, _ in taken if name not in kept]
+    if not dry_run:
+        for name in doomed:
+            search_ops.delete_snapshot(found, name)
+    return doomed
 
 
 @ops_app.command("restore")
@@ -216,9 +241,9 @@ def schedule_command(
 
     def nightly() -> None:
         try:
-            take_all(found, "all", incremental=False, redis=True)
+            take_all(found, "all", incremental=False, redis=True, search=True)
             prune_all(found, policy, dry_run=False)
-        except (backups.BackupFailed, KeyError) as exc:
+        except (backups.BackupFailed, SearchOpsFailed, KeyError) as exc:
             console.print(f"[red]nightly backup failed:[/red] {exc}")
 
     schedule.run_forever(
