@@ -35,6 +35,7 @@ import asyncmy
 
 from orchid.ops import mysql
 from orchid.ops.targets import Admin, Cluster, Member
+from orchid.stack.servers import binary
 
 CHUNK_SIZE = 1000
 MAX_LAG_SECONDS = 1.5
@@ -282,6 +283,7 @@ def run(cluster: Cluster, change: Change, *, postpone: bool, state_dir: Path, lo
                                      ca_file=cluster.admin.ca_file)
                 _run_tool(argv, log_dir / f"output_ghost_{change.table}.log", change, phase)
                 return state.tool
+            binary("pt-online-schema-change")  # missing: say which package to install
             _set_replica_dsns(cluster, primary, replicas)
             argv = ptosc_command(change, primary=primary, defaults_file=creds,
                                  watch_replicas=bool(replicas))
