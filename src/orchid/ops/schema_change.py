@@ -129,6 +129,8 @@ def ptosc_command(change: Change, *, primary: Member, defaults_file: Path,
             "--no-swap-tables", "--no-drop-new-table", "--no-drop-triggers",
             "--no-drop-old-table", "--alter-foreign-keys-method=none", "--force",
             "--charset=utf8mb4", "--progress=percentage,1", "--no-version-check",
+            # No gap locks on the chunk it copies: fewer deadlocks with checkouts at the tail.
+            "--set-vars=tx_isolation='READ-COMMITTED'",
             (f"--recursion-method=dsn=D={OPS_SCHEMA},t={DSN_TABLE}" if watch_replicas
              else "--recursion-method=none"),
             f"F={defaults_file},{_dsn(primary)},D={change.schema},t={change.table}"]
@@ -319,14 +321,15 @@ def _run_tool(argv: list[str], log: Path, change: Change,
               phase: Callable[[str, int | None], None]) -> bool:
     """Run the tool, its output appended to `log`; False when stopped by the panic flag."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a") as out:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.PIPE, text=True)
-        assert proc.stderr is not None
-        errors: list[str] = []
+    errors: list[str] = []
+    with log.open("a") as out, subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.PIPE,
+            text=True) as proc:
+        stderr = proc.stderr
+        assert stderr is not None
 
-        def read(stream: object = proc.stderr) -> None:
-            for line in proc.stderr:  # type: ignore[union-attr]
+        def read() -> None:
+            for line in stderr:
                 out.write(line)
                 out.flush()
                 found = PROGRESS.search(line)
@@ -340,10 +343,9 @@ def _run_tool(argv: list[str], log: Path, change: Change,
         while proc.poll() is None:
             if change.panic_flag.exists():
                 proc.send_signal(signal.SIGTERM)
-                proc.wait(60)
-                reader.join(10)
-                return False
+                break
             time.sleep(POLL)  # polling the flag file and the process, not a clock
+        proc.wait(60)
         reader.join(10)
     if change.panic_flag.exists():
         return False
