@@ -106,7 +106,8 @@ async def shop(app: FastAPI, api: httpx.AsyncClient) -> tuple[str, list[Shopper]
 def digests(db: MariaDB) -> dict[str, str]:
     """id → MD5 of the columns every row had before the change."""
     values = ", ".join(f"COALESCE(CAST(`{c}` AS CHAR), '<null>')" for c in ORIGINAL)
-    return dict(db.sql(f"SELECT id, MD5(CONCAT_WS('|', {values})) FROM orders", "orchid_main"))
+    rows = db.sql(f"SELECT id, MD5(CONCAT_WS('|', {values})) FROM orders", "orchid_main")
+    return {row[0]: row[1] for row in rows}
 
 
 def chunk_checksums(db: MariaDB, table: str) -> list[tuple[str, ...]]:
