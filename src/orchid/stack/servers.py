@@ -26,6 +26,7 @@ PACKAGES = {
     "redis-server": "redis-server",
     "prometheus": "prometheus",
     "nginx": "nginx libnginx-mod-http-modsecurity modsecurity-crs",
+    "pt-online-schema-change": "percona-toolkit",
 }
 ROOT = Path(__file__).resolve().parents[3]
 ES_VERSION = os.environ.get("ELASTICSEARCH_VERSION", "8.19.21")
