@@ -57,6 +57,25 @@ READ_ONLY = 1290  # ER_OPTION_PREVENTS_STATEMENT: the server runs with --read-on
 WRITE_OPTION = "orchid_write"
 
 
+# MariaDB: 1213 deadlock (the transaction was rolled back), 1205 lock wait timeout.
+LOCK_CONFLICTS = frozenset({1205, 1213})
+
+
+class DatabaseBusy(Unavailable):
+    """A write lost a lock conflict (deadlock, lock wait timeout) and was rolled back whole."""
+
+    code, title = "database_busy", "Database busy"
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """True for a deadlock or lock wait timeout, after which the whole transaction may rerun."""
+    if isinstance(exc, DatabaseBusy):
+        return True
+    if not isinstance(exc, OperationalError) or exc.orig is None or not exc.orig.args:
+        return False
+    return exc.orig.args[0] in LOCK_CONFLICTS
+
+
 class DatabaseDown(Unavailable):
     """The primary of a database cannot be reached."""
 
@@ -208,6 +227,11 @@ class Database:
                 await session.connection(execution_options={WRITE_OPTION: True})
                 yield session
         except (*CONNECTION_ERRORS, DBAPIError) as exc:
+            if is_lock_conflict(exc):
+                # Rolled back whole by the server: the client may send it again (checkouts carry
+                # an Idempotency-Key), so a 503 to retry, never a 500.
+                raise DatabaseBusy(f"{self.name}: another transaction held the rows; "
+                                   "retry") from exc
             read_only = _is_read_only(exc)
             if not (read_only or _is_connection_error(exc)):
                 raise
