@@ -40,11 +40,11 @@ def archive_dir(targets: Targets, database: str, member: str) -> Path:
 
 def primary_of(cluster: Cluster) -> Member:
     """The member that takes writes now, read from the servers' flags (ops/topology.py)."""
-    state = topology.read(cluster).primary
-    if state is None:
+    member = topology.primary_member(cluster)
+    if member is None:
         raise ArchiveFailed(f"{cluster.database}: no single reachable member is a writable "
                             "primary (see `orchid ops flags`)")
-    return cluster.member(state.name)
+    return member
 
 
 def first_file(cluster: Cluster, member: Member, folder: Path) -> str:

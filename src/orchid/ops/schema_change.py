@@ -33,7 +33,7 @@ from pathlib import Path
 
 import asyncmy
 
-from orchid.ops import mysql
+from orchid.ops import mysql, topology
 from orchid.ops.targets import Admin, Cluster, Member
 from orchid.stack.servers import binary
 
@@ -164,16 +164,11 @@ def credentials_file(admin: Admin) -> Iterator[Path]:
 # --- which member, and whether MariaDB can do it instantly ----------------------------------
 
 def primary_of(cluster: Cluster) -> Member:
-    """The member that is writable and replicates from no one (ops/topology.py will own this)."""
-    for member in cluster.members:
-        try:
-            writable = mysql.value(member, cluster.admin, "SELECT @@global.read_only") == "0"
-            replicating = bool(mysql.run(member, cluster.admin, "SHOW SLAVE STATUS"))
-        except mysql.SqlFailed:
-            continue
-        if writable and not replicating:
-            return member
-    raise SchemaChangeFailed(f"{cluster.database}: no reachable writable primary")
+    """The member that takes writes now, read from the servers' flags (ops/topology.py)."""
+    member = topology.primary_member(cluster)
+    if member is None:
+        raise SchemaChangeFailed(f"{cluster.database}: no single reachable writable primary")
+    return member
 
 
 def instant_possible(cluster: Cluster, primary: Member, change: Change) -> bool:

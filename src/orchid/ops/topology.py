@@ -183,3 +183,10 @@ def member_at(cluster: Cluster, address: tuple[str, int] | None) -> Member | Non
         if same_host and member.port == port:
             return member
     return None
+
+
+def primary_member(cluster: Cluster) -> Member | None:
+    """The member that takes writes now (the single writable one that replicates from no
+    one), or None when there is none — or more than one."""
+    state = read(cluster).primary
+    return cluster.member(state.name) if state is not None else None
