@@ -23,7 +23,6 @@ import shutil
 import signal
 import ssl
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,7 +33,7 @@ from pathlib import Path
 import asyncmy
 
 from orchid.ops import mysql, topology
-from orchid.ops.targets import Admin, Cluster, Member
+from orchid.ops.targets import Admin, Cluster, Member, option_file
 from orchid.stack.servers import binary
 
 CHUNK_SIZE = 1000
@@ -151,14 +150,8 @@ def credentials_file(admin: Admin) -> Iterator[Path]:
         lines.append(f"password={admin.password}")
     if admin.ca_file is not None:
         lines.append(f"ssl-ca={admin.ca_file}")
-    handle, name = tempfile.mkstemp(prefix="orchid-osc-", suffix=".cnf")
-    path = Path(name)
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write("\n".join(lines) + "\n")
+    with option_file(lines, prefix="orchid-osc-") as path:
         yield path
-    finally:
-        path.unlink(missing_ok=True)
 
 
 # --- which member, and whether MariaDB can do it instantly ----------------------------------

@@ -174,7 +174,15 @@ def client_options(member: Member, admin: Admin) -> Iterator[Path]:
         lines += [f"host={member.host}", f"port={member.port}", "protocol=tcp"]
     if admin.ca_file is not None:
         lines += [f"ssl-ca={admin.ca_file}", "ssl-verify-server-cert"]
-    handle, name = tempfile.mkstemp(prefix="orchid-ops-", suffix=".cnf")
+    with option_file(lines) as path:
+        yield path
+
+
+@contextmanager
+def option_file(lines: list[str], prefix: str = "orchid-ops-") -> Iterator[Path]:
+    """`lines` in a temporary file only its owner can read (mkstemp makes it 0600), removed
+    afterwards: where the tools read a login from."""
+    handle, name = tempfile.mkstemp(prefix=prefix, suffix=".cnf")
     path = Path(name)
     try:
         with os.fdopen(handle, "w") as out:
