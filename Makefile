@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests and `orchid up` start as their own servers (never the system ones).
-TEST_PACKAGES := mariadb-server mariadb-client mariadb-backup redis-server \
+TEST_PACKAGES := mariadb-server mariadb-client mariadb-backup percona-toolkit redis-server \
                  openjdk-17-jre-headless maven unzip prometheus \
                  nginx libnginx-mod-http-modsecurity modsecurity-crs tor-geoipdb \
                  chromium wrk

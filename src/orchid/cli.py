@@ -16,6 +16,7 @@ from orchid.config import Settings, ensure_dev_internal_keys, ensure_dev_secret,
 from orchid.edge.cli import edge_app
 from orchid.kit.observability import configure_logging
 from orchid.loadtest.cli import bench
+from orchid.ops.cli import ops_app
 from orchid.stack import cli as stack_cli
 
 app = typer.Typer(help="Orchid e-commerce platform.", no_args_is_help=True)
@@ -33,6 +34,7 @@ app.command("status")(stack_cli.status)
 app.command("down")(stack_cli.down)
 app.command("bench")(bench)
 app.add_typer(edge_app, name="edge")
+app.add_typer(ops_app, name="ops")
 
 
 def _settings(**overrides: object) -> Settings:

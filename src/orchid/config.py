@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     port: int = 8000
 
     # Data layer. None → embedded (SQLite file / in-process).
+    # TLS lives in the URLs (docs/operations.md, "Secure connections"): a MySQL URL's
+    # `?ssl_ca=/path/ca.pem` makes the engine require TLS and verify the server's certificate
+    # against that CA for the URL's host (kit/db.py server_tls; no other ssl_* is accepted);
+    # Redis takes redis-py's `rediss://host:port/0?ssl_ca_certs=/path/ca.pem&ssl_cert_reqs=required`.
     main_primary_url: str | None = None
     main_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     warehouse_primary_url: str | None = None
@@ -83,6 +87,22 @@ class Settings(BaseSettings):
     sms_gateway_url: str | None = None
     sms_api_key: SecretStr | None = None
 
+    # Operations (`orchid ops`, see orchid/ops/targets.py): a deployment's database members,
+    # configured primary first ("main-a=10.0.0.5:3306,main-b=10.0.0.6:3306"), the operator's
+    # account, the CA of the servers' certificates, and where backups go and how long they stay.
+    ops_main_members: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    ops_warehouse_members: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    ops_admin_user: str = "orchid_ops"
+    ops_admin_password: SecretStr | None = None
+    ops_replication_user: str = "repl"
+    ops_replication_password: SecretStr | None = None
+    ops_ca_file: Path | None = None
+    ops_snapshot_repository: Path | None = None  # Elasticsearch's path.repo, as it sees it
+    backup_dir: Path = Path(".orchid/backups")
+    backup_keep_daily: int = 7
+    backup_keep_weekly: int = 4
+    backup_keep_monthly: int = 12
+
     # Background sweep of expired reservations and abandoned checkouts (0 disables).
     sweep_interval_seconds: float = 30.0
 
@@ -104,7 +124,8 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("peer_urls", "internal_keys", "internal_callers", mode="before")
+    @field_validator("peer_urls", "internal_keys", "internal_callers", "ops_main_members",
+                     "ops_warehouse_members", mode="before")
     @classmethod
     def _split_pairs(cls, value: object) -> object:
         if isinstance(value, SecretStr):  # a secret file is read as one secret string

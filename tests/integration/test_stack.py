@@ -17,8 +17,16 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
+from orchid.kit.db import make_engine
 from orchid.stack.components import pid_alive
+from orchid.stack.plan import MAIN_DB, WAREHOUSE_DB, Layout
+from orchid.stack.servers import redis_ping, replica_status
 from orchid.stack.state import is_ours
 
 UP_TIMEOUT = 600
@@ -89,6 +97,30 @@ def test_every_tier_is_up_and_replicas_follow(stack: Path) -> None:
     assert found.status_code == 200 and found.json()["items"]
 
 
+def test_backups_are_archived_taken_and_listed(stack: Path) -> None:
+    components = by_name(status(stack))
+    for name in ("binlog-archiver-main", "binlog-archiver-warehouse", "backup-scheduler"):
+        assert components[name]["health"] == "running", components[name]
+    archived = sorted((stack / "backups" / "main" / "binlogs" / "main-primary").iterdir())
+    assert archived and archived[0].name == "mysql-bin.000001"
+    scheduled = (stack / "logs" / "backup-scheduler.log").read_text()
+    assert "next backup at" in scheduled and "02:00:00+05:30" in scheduled
+    taken = orchid("ops", "backup", "--state-dir", str(stack), timeout=300)
+    assert taken.returncode == 0, taken.stdout + taken.stderr
+    assert "search snapshot" in taken.stdout and "redis" in taken.stdout
+    listed = orchid("ops", "backups", "list", "--json", "--state-dir", str(stack))
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    found = json.loads(listed.stdout)
+    assert {b["database"] for b in found["bases"]} == {"main", "warehouse"}
+    # Taken on a replica, never on the primary that serves the shop.
+    assert all("replica" in b["member"] and b["gtid"] for b in found["bases"])
+    assert len(found["redis"]) == 1
+    for base in found["bases"]:
+        checked = orchid("ops", "backups", "verify", base["id"], "--database", base["database"],
+                         "--state-dir", str(stack))
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 def test_prometheus_scrapes_every_app_process(stack: Path) -> None:
     components = by_name(status(stack))
     port = components["prometheus"]["port"]
@@ -128,6 +160,41 @@ def test_the_storefront_answers_through_the_edge(stack: Path) -> None:
     assert 'action="/search"' in home.text
     found = httpx.get(f"{base}/search", params={"q": "kajal"}, timeout=10)
     assert found.status_code == 200 and "text/html" in found.headers["content-type"]
+
+
+async def test_the_data_servers_take_verified_tls_only(stack: Path) -> None:
+    """The shop above works although MariaDB and Redis refuse plain TCP: the app speaks TLS."""
+    layout = Layout(stack)
+    assert {p.stat().st_mode & 0o777 for p in (stack / "secrets" / "tls").glob("*-key.pem")} \
+        == {0o600}
+    for db in layout.databases():
+        secure_url = layout.db_url(db, MAIN_DB if db.name.startswith("main") else WAREHOUSE_DB)
+        plain_url = secure_url.split("&ssl_ca=", 1)[0]
+        assert plain_url != secure_url
+        for url in (plain_url, secure_url):
+            engine = make_engine(url, pool_size=1)
+            try:
+                if url == plain_url:
+                    with pytest.raises(OperationalError, match="Access denied"):
+                        async with engine.connect() as conn:
+                            await conn.execute(text("SELECT 1"))
+                else:
+                    async with engine.connect() as conn:
+                        cipher = (await conn.execute(text(
+                            "SHOW SESSION STATUS LIKE 'Ssl_cipher'"))).one()[1]
+                    assert cipher, db.name
+            finally:
+                await engine.dispose()
+        if not db.primary:
+            status = replica_status(db.socket)
+            assert status["Master_SSL_Verify_Server_Cert"] == "Yes", (db.name, status)
+            assert status["Slave_IO_Running"] == "Yes", (db.name, status)
+    port = layout.port("redis")
+    with redis.Redis(host="127.0.0.1", port=port, socket_timeout=2,
+                     retry=Retry(NoBackoff(), 0)) as plain:
+        with pytest.raises(redis.ConnectionError):
+            plain.ping()
+    assert not redis_ping(port) and redis_ping(port, layout.ca_file)
 
 
 def test_a_short_bench_at_a_low_rate_has_no_errors(stack: Path, tmp_path: Path) -> None:

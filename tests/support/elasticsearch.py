@@ -72,6 +72,11 @@ class Elasticsearch:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def snapshot_repository(self) -> Path:
+        """The node's `path.repo`: where a filesystem snapshot repository may live."""
+        return self.base / "snapshots"
+
+    @property
     def log(self) -> Path:
         return self.base / "es.out"
 

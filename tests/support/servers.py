@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchid.stack.ca import ServerTls
 from orchid.stack.servers import (
     app_user_sql,
     change_master_sql,
@@ -29,6 +30,7 @@ from orchid.stack.servers import (
     mariadbd_argv,
     redis_argv,
     redis_ping,
+    redis_url,
     replica_status,
     replication_user_sql,
 )
@@ -111,23 +113,27 @@ class MariaDB:
     pid: int
     server_id: int
     read_only: bool = False
+    tls: ServerTls | None = None  # TLS required on TCP with this certificate
+    semisync: bool = False  # semi-synchronous replication, both roles (see mariadbd_argv)
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
     _log_offset: int = field(default=0, repr=False, compare=False)
 
     @classmethod
-    def create(cls, instance_dir: Path, *, read_only: bool = False) -> MariaDB:
+    def create(cls, instance_dir: Path, *, read_only: bool = False,
+               tls: ServerTls | None = None, semisync: bool = False) -> MariaDB:
         """Copy the template datadir into `instance_dir` and start a server on it."""
-        db = cls.spawn(instance_dir, read_only=read_only)
+        db = cls.spawn(instance_dir, read_only=read_only, tls=tls, semisync=semisync)
         db.wait_ready(may_move=True)
         return db
 
     @classmethod
-    def spawn(cls, instance_dir: Path, *, read_only: bool = False) -> MariaDB:
+    def spawn(cls, instance_dir: Path, *, read_only: bool = False,
+              tls: ServerTls | None = None, semisync: bool = False) -> MariaDB:
         """Like create() but return before the server accepts connections."""
         instance_dir.mkdir(parents=True, exist_ok=True)
         datadir = instance_dir / "data"
         shutil.copytree(_template(), datadir)
-        db = cls(free_port(), datadir, 0, next(_server_ids), read_only)
+        db = cls(free_port(), datadir, 0, next(_server_ids), read_only, tls, semisync)
         db._launch()
         return db
 
@@ -141,8 +147,10 @@ class MariaDB:
         return self.datadir.parent / "error.log"
 
     def url(self, database: str, user: str = "orchid", password: str = "orchid") -> str:
-        """SQLAlchemy URL for the app's asyncmy driver."""
-        return f"mysql+asyncmy://{user}:{password}@127.0.0.1:{self.port}/{database}?charset=utf8mb4"
+        """SQLAlchemy URL for the app's asyncmy driver (verifying the server's certificate
+        against the CA, with TLS)."""
+        url = f"mysql+asyncmy://{user}:{password}@127.0.0.1:{self.port}/{database}?charset=utf8mb4"
+        return url if self.tls is None else f"{url}&ssl_ca={self.tls.ca}"
 
     def running(self) -> bool:
         """True while the mariadbd process is alive."""
@@ -211,7 +219,7 @@ class MariaDB:
     def _launch(self) -> None:
         self._log_offset = log_size(self.error_log)
         argv = mariadbd_argv(self.datadir.parent, port=self.port, server_id=self.server_id,
-                             read_only=self.read_only)
+                             read_only=self.read_only, tls=self.tls, semisync=self.semisync)
         self._proc = _spawn(argv, self.error_log)
         self.pid = self._proc.pid
 
@@ -229,16 +237,27 @@ class MariaDBPair:
         self.replicas = replicas
 
     @classmethod
-    def start(cls, base_dir: Path, databases: list[str], replicas: int = 1) -> MariaDBPair:
-        """Start the servers, wire replication, create databases and the `orchid` user."""
+    def start(cls, base_dir: Path, databases: list[str], replicas: int = 1, *,
+              tls: ServerTls | None = None, failover: bool = False) -> MariaDBPair:
+        """Start the servers, wire replication, create databases and the `orchid` user.
+
+        With `tls` every member requires TLS on TCP and the replicas verify their primary.
+        With `failover`, as the stack runs them: semi-synchronous replication, and every member
+        starts read-only (a restarted former primary too), the primary opened once running.
+        """
         # Spawn everything first and wait afterwards: the servers boot in parallel.
-        primary = MariaDB.spawn(base_dir / "primary")
-        copies = [MariaDB.spawn(base_dir / f"replica{i}", read_only=True) for i in range(replicas)]
+        primary = MariaDB.spawn(base_dir / "primary", tls=tls, read_only=failover,
+                                semisync=failover)
+        copies = [MariaDB.spawn(base_dir / f"replica{i}", read_only=True, tls=tls,
+                                semisync=failover)
+                  for i in range(replicas)]
         pair = cls(primary, copies)
         try:
             for db in (primary, *copies):
                 db.wait_ready(may_move=True)
             pair._setup(databases)
+            if failover:
+                primary.sql("SET GLOBAL read_only = 0")
         except BaseException:
             pair.stop()
             raise
@@ -251,10 +270,23 @@ class MariaDBPair:
         # it GTIDs the primary lacks, which gtid_strict_mode rejects.
         self.primary.sql(replication_user_sql(REPL_USER, REPL_PASSWORD))
         for replica in self.replicas:
-            replica.sql(change_master_sql(self.primary.port, REPL_USER, REPL_PASSWORD))
+            ca = self.primary.tls.ca if self.primary.tls is not None else None
+            replica.sql(change_master_sql(self.primary.port, REPL_USER, REPL_PASSWORD,
+                                          ca_file=ca))
         statements = app_user_sql(databases, "orchid")
         self.primary.sql(";".join(statements))
         self.wait_replicated()
+
+    @property
+    def members(self) -> list[MariaDB]:
+        """Every server, the primary first."""
+        return [self.primary, *self.replicas]
+
+    def follow(self, port: int) -> None:
+        """After a failover: the member on `port` is the primary, the others its replicas."""
+        members = self.members
+        self.primary = next(db for db in members if db.port == port)
+        self.replicas = [db for db in members if db is not self.primary]
 
     def stop(self) -> None:
         """Stop the replicas, then the primary."""
@@ -294,13 +326,15 @@ class Redis:
     pid: int
     dir: Path
     appendonly: bool = False
+    tls: ServerTls | None = None  # TLS only, with this certificate: no plain port
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def start(cls, base_dir: Path, appendonly: bool = False) -> Redis:
+    def start(cls, base_dir: Path, appendonly: bool = False, *,
+              tls: ServerTls | None = None) -> Redis:
         """Start a redis-server whose files live in `base_dir`."""
         base_dir.mkdir(parents=True, exist_ok=True)
-        server = cls(free_port(), 0, base_dir, appendonly)
+        server = cls(free_port(), 0, base_dir, appendonly, tls)
         for _ in range(START_ATTEMPTS - 1):
             try:
                 server.start_again()
@@ -311,8 +345,8 @@ class Redis:
         return server
 
     def url(self, db: int = 0) -> str:
-        """redis:// URL for redis-py."""
-        return f"redis://127.0.0.1:{self.port}/{db}"
+        """redis:// URL for redis-py (rediss:// verifying against the CA, with TLS)."""
+        return redis_url(self.port, db, ca_file=self.tls.ca if self.tls is not None else None)
 
     def running(self) -> bool:
         """True while the redis-server process is alive."""
@@ -332,7 +366,7 @@ class Redis:
         """(Re)start on the same port and folder (an append-only file is reloaded)."""
         if self.running():
             return
-        argv = redis_argv(self.dir, port=self.port, appendonly=self.appendonly)
+        argv = redis_argv(self.dir, port=self.port, appendonly=self.appendonly, tls=self.tls)
         offset = log_size(self.dir / "redis.log")
         self._proc = _spawn(argv, self.dir / "redis.log")
         self.pid = self._proc.pid
@@ -350,7 +384,8 @@ class Redis:
                 )
             # Our own process must hold the port: a PONG alone may come from another suite's
             # Redis that took the port first (ours is about to exit, unable to bind).
-            if redis_ping(self.port) and listens(self.pid, self.port):
+            ca = self.tls.ca if self.tls is not None else None
+            if redis_ping(self.port, ca) and listens(self.pid, self.port):
                 return
             if time.monotonic() > deadline:
                 self.kill()

@@ -14,12 +14,20 @@ Routing rules:
   the next candidate, the primary last; a replica whose SQL thread is stopped or that lags is
   skipped until the watcher sees it caught up;
 - the node that served is counted in `orchid_db_sessions_total`.
+
+Following the primary: every URL is a member. When a write finds the primary gone or read-only
+(MariaDB error 1290, after a failover fenced it), and on every watcher round, the router asks
+the members which one is writable and replicates from no one, and makes that one the primary —
+the app follows a failover without a restart. The failed write still fails (503
+`database_unavailable`; a client retries it with its Idempotency-Key). When no member, or more
+than one, qualifies, nothing changes: the router never guesses between two writable servers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import ssl
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -28,8 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import structlog
-from sqlalchemy import event, text
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy import URL, event, make_url, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -45,7 +53,27 @@ from orchid.kit.metrics import DB_NODE_SKIPPED, DB_SESSIONS
 T = TypeVar("T")
 log = structlog.get_logger("orchid.db")
 CONNECTION_ERRORS = (OperationalError, InterfaceError, OSError, TimeoutError)
+READ_ONLY = 1290  # ER_OPTION_PREVENTS_STATEMENT: the server runs with --read-only
 WRITE_OPTION = "orchid_write"
+
+
+# MariaDB: 1213 deadlock (the transaction was rolled back), 1205 lock wait timeout.
+LOCK_CONFLICTS = frozenset({1205, 1213})
+
+
+class DatabaseBusy(Unavailable):
+    """A write lost a lock conflict (deadlock, lock wait timeout) and was rolled back whole."""
+
+    code, title = "database_busy", "Database busy"
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """True for a deadlock or lock wait timeout, after which the whole transaction may rerun."""
+    if isinstance(exc, DatabaseBusy):
+        return True
+    if not isinstance(exc, OperationalError) or exc.orig is None or not exc.orig.args:
+        return False
+    return exc.orig.args[0] in LOCK_CONFLICTS
 
 
 class DatabaseDown(Unavailable):
@@ -80,10 +108,33 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     # A checkout waiting 50 s (InnoDB's default) for a row lock is worse than failing fast and
     # retrying; UTC so NOW() agrees with the application's clock.
     session_setup = "SET SESSION innodb_lock_wait_timeout = 5, time_zone = '+00:00'"
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
+    parsed, tls = server_tls(make_url(url))
+    return create_async_engine(parsed, pool_size=pool_size, max_overflow=pool_size,
                                pool_recycle=1800, pool_pre_ping=True,
                                connect_args={"connect_timeout": 2,
-                                             "init_command": session_setup})
+                                             "init_command": session_setup, **tls})
+
+
+def server_tls(url: URL) -> tuple[URL, dict[str, ssl.SSLContext]]:
+    """Turn a MySQL URL's `ssl_ca` into the driver's verified TLS (the CA's certificate must
+    have signed the server's, for the URL's host); return the URL without it.
+
+    `?ssl_ca=/path/ca.pem` is SQLAlchemy's documented MySQL parameter; it is handled here so
+    that verification never depends on the driver's defaults (TLS 1.2 or later, hostname
+    checked). Other `ssl_*` parameters are refused rather than half-applied.
+    """
+    others = sorted(k for k in url.query if k.startswith("ssl") and k != "ssl_ca")
+    if others:
+        raise ValueError(f"unsupported TLS parameters in the database URL: {others}; "
+                         "give only ssl_ca (the CA that signed the server's certificate)")
+    ca = url.query.get("ssl_ca")
+    if ca is None:
+        return url, {}
+    if not isinstance(ca, str):
+        raise ValueError("ssl_ca given more than once in the database URL")
+    context = ssl.create_default_context(cafile=ca)  # CERT_REQUIRED, hostname checked
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return url.difference_update_query(["ssl_ca"]), {"ssl": context}
 
 
 @dataclass
@@ -93,6 +144,7 @@ class Node:
     name: str
     role: str  # "primary" | "replica"
     engine: AsyncEngine
+    address: str = ""  # host:port, for logs (never the URL: it holds the password)
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
     down_until: float = 0.0
     lagging: bool = False
@@ -115,9 +167,14 @@ class Database:
                  ryw_window: float = 5.0, pool_size: int = 10,
                  clock: Clock = time.monotonic) -> None:
         self.name, self._clock = name, clock
-        self.primary = Node("primary", "primary", make_engine(primary_url, pool_size=pool_size))
-        self.replicas = [Node(f"replica-{i + 1}", "replica", make_engine(url, pool_size=pool_size))
+        self.primary = Node("primary", "primary", make_engine(primary_url, pool_size=pool_size),
+                            _address(primary_url))
+        self.replicas = [Node(f"replica-{i + 1}", "replica", make_engine(url, pool_size=pool_size),
+                              _address(url))
                          for i, url in enumerate(replica_urls or [])]
+        self.members = [self.primary, *self.replicas]  # fixed order; roles change in place
+        self._follow_lock = asyncio.Lock()
+        self._follow_rounds = 0
         self.max_lag, self.retry_after = max_lag, retry_after
         self.check_interval, self.ryw_window = check_interval, ryw_window
         self.served: Counter[str] = Counter()
@@ -147,7 +204,7 @@ class Database:
             except asyncio.CancelledError:
                 pass
             self._watcher = None
-        for node in (self.primary, *self.replicas):
+        for node in self.members:
             await node.engine.dispose()
 
     def _open(self) -> None:
@@ -163,15 +220,25 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncSession]:
         """Open a transaction on the primary; commit on success, roll back on error."""
         self._open()
-        self._count(self.primary)
+        primary = self.primary
+        self._count(primary)
         try:
-            async with self.primary.sessions() as session, session.begin():
+            async with primary.sessions() as session, session.begin():
                 await session.connection(execution_options={WRITE_OPTION: True})
                 yield session
-        except CONNECTION_ERRORS as exc:
-            if _is_connection_error(exc):
-                raise DatabaseDown(f"{self.name} primary unreachable") from exc
-            raise
+        except (*CONNECTION_ERRORS, DBAPIError) as exc:
+            if is_lock_conflict(exc):
+                # Rolled back whole by the server: the client may send it again (checkouts carry
+                # an Idempotency-Key), so a 503 to retry, never a 500.
+                raise DatabaseBusy(f"{self.name}: another transaction held the rows; "
+                                   "retry") from exc
+            read_only = _is_read_only(exc)
+            if not (read_only or _is_connection_error(exc)):
+                raise
+            # The primary died or was fenced: find the new one for the next attempt.
+            await self.follow_primary()
+            why = "read-only" if read_only else "unreachable"
+            raise DatabaseDown(f"{self.name} primary {why}") from exc
         consistency.note_write(self.ryw_window)
 
     def _read_candidates(self) -> list[Node]:
@@ -204,6 +271,7 @@ class Database:
                 if not _is_connection_error(exc):
                     raise
                 if node is self.primary:
+                    await self.follow_primary()
                     raise DatabaseDown(f"{self.name} primary unreachable") from exc
                 self._mark_down(node, exc)
         raise DatabaseDown(f"{self.name}: no node could serve the read")  # pragma: no cover
@@ -224,9 +292,48 @@ class Database:
                 log.exception("db_watch_failed", database=self.name)
 
     async def check_replicas(self) -> None:
-        """Probe every replica's reachability and lag."""
+        """Probe every replica's reachability and lag, and that the primary still is one."""
         self._open()
         await asyncio.gather(*(self._check(node) for node in self.replicas))
+        await self.follow_primary()
+
+    async def follow_primary(self) -> bool:
+        """Make the writable member that replicates from no one the primary, if it is not
+        already; True when the primary changed. Callers that arrive while a round runs share
+        its answer."""
+        if not self.replicas or self.dialect != "mysql":
+            return False
+        round_seen = self._follow_rounds
+        async with self._follow_lock:
+            if self._follow_rounds != round_seen:
+                return False  # another caller just asked the members
+            self._follow_rounds += 1
+            if await _role(self.primary) == "primary":
+                return False
+            others = [n for n in self.members if n is not self.primary]
+            roles = await asyncio.gather(*(_role(n) for n in others))
+            writable = [n for n, role in zip(others, roles, strict=True) if role == "primary"]
+            if len(writable) != 1:
+                if len(writable) > 1:
+                    log.error("db_several_writable", database=self.name,
+                              members=[n.address for n in writable])
+                return False
+            self._swap(writable[0])
+            return True
+
+    def _swap(self, new: Node) -> None:
+        """`new` becomes the primary and the old primary takes its place among the replicas
+        (names follow the roles, so metrics stay per role)."""
+        old = self.primary
+        self.replicas[self.replicas.index(new)] = old
+        self.primary = new
+        old.name, new.name = new.name, old.name
+        old.role, new.role = "replica", "primary"
+        new.down_until, new.lagging, new.last_error = 0.0, False, None
+        # Reads skip the old primary until the watcher sees it replicating.
+        old.lagging = True
+        log.warning("db_primary_changed", database=self.name, primary=new.address,
+                    previous=old.address)
 
     async def _check(self, node: Node) -> None:
         now = self._clock()
@@ -263,7 +370,7 @@ class Database:
     def status(self) -> list[dict[str, Any]]:
         """Describe each node: role, usable, lag, last error, sessions served."""
         now = self._clock()
-        return [{"node": n.name, "role": n.role, "usable": n.usable(now),
+        return [{"node": n.name, "role": n.role, "address": n.address, "usable": n.usable(now),
                  "lagging": n.lagging, "lag_seconds": n.lag_seconds, "error": n.last_error,
                  "served": self.served[n.name]} for n in (self.primary, *self.replicas)]
 
@@ -280,6 +387,32 @@ def _lagging(rows: Sequence[Any], max_lag: float) -> tuple[bool, float | None]:
     if lag is None:
         return False, None
     return float(lag) > max_lag, float(lag)
+
+
+async def _role(node: Node) -> str:
+    """What a member says it is: primary (writable, no replication configured), replica,
+    read-only (fenced, replicating from no one) or down."""
+    try:
+        async with node.engine.connect() as conn:
+            read_only = (await conn.execute(text("SELECT @@global.read_only"))).scalar_one()
+            replicating = (await conn.execute(text("SHOW SLAVE STATUS"))).first() is not None
+    except (*CONNECTION_ERRORS, DBAPIError):
+        return "down"
+    if replicating:
+        return "replica"
+    return "read-only" if int(read_only) else "primary"
+
+
+def _address(url: str) -> str:
+    parsed = make_url(url)
+    return f"{parsed.host}:{parsed.port}" if parsed.host else parsed.database or ""
+
+
+def _is_read_only(exc: BaseException) -> bool:
+    """The server refused a write because it runs read-only (a fenced former primary)."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None and exc.orig.args:
+        return bool(exc.orig.args[0] == READ_ONLY)
+    return False
 
 
 def _is_connection_error(exc: BaseException) -> bool:

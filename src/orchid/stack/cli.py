@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from orchid.ops.search import cluster_health, describe_health
 from orchid.stack.components import http_ok, mariadb_ready, pid_alive
 from orchid.stack.plan import TOPOLOGIES, Layout, StackOptions
 from orchid.stack.servers import ServerMissing, binary, es_home, redis_ping
@@ -87,9 +88,11 @@ def status(
         console.print("no stack here (run `orchid up`)")
         raise typer.Exit(1)
     if as_json:
-        rows = [{**c, "health": health(state_dir, c), "lag": lag(state_dir, c)}
+        rows = [{**c, "health": health(state_dir, c), "lag": lag(state_dir, c),
+                 **({"cluster": cluster(c)} if c.get("kind") == "elasticsearch" else {})}
                 for c in state["components"]]
-        typer.echo(json.dumps({**state, "components": rows}, indent=1))
+        typer.echo(json.dumps({**state, "components": rows, "primaries": primaries(state_dir)},
+                              indent=1))
         return
     if not supervisor_alive(state):
         console.print(f"the stack is down (last phase: {state.get('phase')})")
@@ -163,7 +166,8 @@ def health(state_dir: Path, component: dict[str, Any]) -> str:
     if kind in ("app", "edge"):
         return "ok" if http_ok(f"http://127.0.0.1:{port}/healthz") else "not answering"
     if kind == "redis":
-        return "ok" if redis_ping(int(port or 0)) else "not answering"
+        ca = Layout(state_dir).ca_file  # Redis takes TLS only; a stack from before, plain
+        return "ok" if redis_ping(int(port or 0), ca if ca.exists() else None) else "not answering"
     if kind == "elasticsearch":
         return "ok" if http_ok(f"http://127.0.0.1:{port}/_cluster/health") else "not answering"
     if kind == "prometheus":
@@ -172,6 +176,13 @@ def health(state_dir: Path, component: dict[str, Any]) -> str:
         db = next(db for db in Layout(state_dir).databases() if db.name == component["name"])
         return "ok" if mariadb_ready(db.socket)() else "not answering"
     return "running"
+
+
+def cluster(component: dict[str, Any]) -> dict[str, Any]:
+    """Elasticsearch's cluster status (green, yellow, red), nodes and shard counts."""
+    if not component.get("pid") or not pid_alive(int(component["pid"])):
+        return {"status": "down"}
+    return cluster_health(f"http://127.0.0.1:{component['port']}")
 
 
 def lag(state_dir: Path, component: dict[str, Any]) -> str:
@@ -196,6 +207,17 @@ def _print_status(state: dict[str, Any], state_dir: Path) -> None:
                       str(component.get("pid") or "-"), health(state_dir, component),
                       lag(state_dir, component), str(component.get("restarts", 0)))
     console.print(table)
+    for component in state["components"]:
+        if component["kind"] == "elasticsearch":
+            console.print(describe_health(cluster(component)))
+    console.print("primaries: " + ", ".join(f"{database} → {member}" for database, member
+                                            in primaries(state_dir).items()), highlight=False)
+
+
+def primaries(state_dir: Path) -> dict[str, str]:
+    """Each database's primary as recorded (topology.json, written by `orchid ops failover`)."""
+    layout = Layout(state_dir)
+    return {database: layout.primary_of(database) for database in ("main", "warehouse")}
 
 
 def _wait_for_phase(layout: Layout, supervisor: subprocess.Popen[bytes],

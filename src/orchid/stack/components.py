@@ -135,8 +135,8 @@ def mariadb_ready(sock: Path) -> Probe:
     return probe
 
 
-def redis_ready(port: int) -> Probe:
-    return lambda: redis_ping(port)
+def redis_ready(port: int, ca_file: Path | None = None) -> Probe:
+    return lambda: redis_ping(port, ca_file)
 
 
 def http_ready(url: str) -> Probe:

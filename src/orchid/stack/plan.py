@@ -2,7 +2,8 @@
 
 Everything lives under one state folder (default `.orchid/stack`): each server's files, the
 logs, the ports chosen on the first start (kept, because replicas remember their primary's
-port), generated passwords and keys, and `state.json` for `orchid status` and the bench.
+port), generated passwords and keys, the local CA and the servers' certificates (MariaDB and
+Redis take TLS only on TCP, see stack/ca.py), and `state.json` for `orchid status` and the bench.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from pathlib import Path
 
 from orchid.kit.callers import as_pairs, write_key_files
 from orchid.services.registry import SERVICE_NAMES, remote_peers
+from orchid.stack.ca import ServerTls, ensure_server_tls
 from orchid.stack.components import (
     Component,
+    Probe,
     elasticsearch_ready,
     http_ready,
     mariadb_ready,
@@ -31,6 +34,7 @@ from orchid.stack.servers import (
     port_is_free,
     prometheus_argv,
     redis_argv,
+    redis_url,
 )
 
 TOPOLOGIES = ("all-in-one", "per-service")
@@ -97,7 +101,11 @@ class Layout:
                 port = free_port()
             self._ports[name] = port
             self.root.mkdir(parents=True, exist_ok=True)
-            self._ports_file.write_text(json.dumps(self._ports, indent=1, sort_keys=True))
+            # Replaced whole: the ops processes of the stack read it while one of them writes
+            # (elasticsearch's port, asked by each when Elasticsearch does not run).
+            temporary = self._ports_file.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(self._ports, indent=1, sort_keys=True))
+            temporary.replace(self._ports_file)
         return self._ports[name]
 
     def busy_ports(self) -> list[str]:
@@ -115,6 +123,37 @@ class Layout:
         return path.read_text().strip()
 
     @property
+    def ca_file(self) -> Path:
+        """The local CA's certificate: what every client of the stack's servers trusts."""
+        return self.secrets / "tls" / "ca.pem"
+
+    def server_tls(self, name: str) -> ServerTls:
+        """Server `name`'s certificate and key, signed by the local CA (both made on first use)."""
+        return ensure_server_tls(self.ca_file.parent, name)
+
+    @property
+    def topology_file(self) -> Path:
+        """Which member is each database's primary now (written by `orchid ops failover`)."""
+        return self.root / "topology.json"
+
+    def primary_of(self, database: str) -> str:
+        """The member `database` (main, warehouse) writes to: the recorded one, or the first."""
+        if self.topology_file.exists():
+            recorded = json.loads(self.topology_file.read_text()).get(database, {})
+            if recorded.get("primary"):
+                return str(recorded["primary"])
+        return f"{database}-primary"
+
+    def record_primary(self, database: str, member: str, **details: str) -> None:
+        """Remember `member` as the primary of `database` (the supervisor reads it)."""
+        recorded = (json.loads(self.topology_file.read_text())
+                    if self.topology_file.exists() else {})
+        recorded[database] = {"primary": member, **details}
+        temporary = self.topology_file.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(recorded, indent=1, sort_keys=True))
+        temporary.replace(self.topology_file)
+
+    @property
     def initialised_marker(self) -> Path:
         return self.root / "initialised"
 
@@ -130,24 +169,31 @@ class Layout:
     def db_url(self, db: Database, database: str) -> str:
         password = self.secret("mariadb_app_password")
         return (f"mysql+asyncmy://orchid:{password}@127.0.0.1:{db.port}/{database}"
-                "?charset=utf8mb4")
+                f"?charset=utf8mb4&ssl_ca={self.ca_file}")
 
 
 def server_components(layout: Layout, options: StackOptions) -> list[Component]:
-    """The data tier: every MariaDB, Redis (append-only file) and Elasticsearch."""
+    """The data tier: every MariaDB, Redis (append-only file) and Elasticsearch; MariaDB and
+    Redis with certificates from the local CA (made on the first start), TLS only on TCP."""
     components = []
+    db_tls, redis_tls = layout.server_tls("mariadb"), layout.server_tls("redis")
     for db in layout.databases():
-        argv = mariadbd_argv(db.folder, port=db.port, server_id=db.server_id,
-                             read_only=not db.primary,
-                             buffer_pool="256M" if db.primary else "128M", durable=True)
+        # Every member starts read-only, the primary too: a crashed primary that a failover
+        # replaced must never come back writable. The supervisor opens the recorded primary
+        # (topology.json) once it runs; semi-synchronous replication loses no acknowledged
+        # commit when a primary dies.
+        argv = mariadbd_argv(db.folder, port=db.port, server_id=db.server_id, read_only=True,
+                             buffer_pool="256M" if db.primary else "128M", durable=True,
+                             tls=db_tls, semisync=True)
         components.append(Component(db.name, "mariadb", db.port, argv, mariadb_ready(db.socket),
                                     db.folder / "error.log", stop_timeout=60))
     redis_dir = layout.root / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
     port = layout.port("redis")
     components.append(Component("redis", "redis", port,
-                                redis_argv(redis_dir, port=port, appendonly=True),
-                                redis_ready(port), layout.logs / "redis.log"))
+                                redis_argv(redis_dir, port=port, appendonly=True,
+                                           tls=redis_tls),
+                                redis_ready(port, redis_tls.ca), layout.logs / "redis.log"))
     if options.elasticsearch:
         port = layout.port("elasticsearch")
         folder = layout.root / "elasticsearch"
@@ -176,7 +222,7 @@ def app_env(layout: Layout, options: StackOptions) -> dict[str, str]:
         "ORCHID_WAREHOUSE_PRIMARY_URL": layout.db_url(dbs["warehouse-primary"], WAREHOUSE_DB),
         "ORCHID_WAREHOUSE_REPLICA_URLS": ",".join(layout.db_url(db, WAREHOUSE_DB)
                                                   for db in warehouse),
-        "ORCHID_REDIS_URL": f"redis://127.0.0.1:{layout.port('redis')}/0",
+        "ORCHID_REDIS_URL": redis_url(layout.port("redis"), ca_file=layout.ca_file),
         "ORCHID_LOG_JSON": "true",
         # No ORCHID_COOKIE_SECURE: this edge listens on plain http, where the bench's and the
         # tests' cookie jars never send a Secure cookie back (guest carts would be lost). Each
@@ -266,3 +312,40 @@ def prometheus_component(layout: Layout, app_ports: list[int], supervisor_port: 
     return Component("prometheus", "prometheus", port,
                      prometheus_argv(folder, port=port, config=config),
                      http_ready(f"http://127.0.0.1:{port}/-/ready"), layout.logs / "prometheus.log")
+
+
+def ops_components(layout: Layout) -> list[Component]:
+    """The data tier's keepers: a binlog archiver per database and the nightly backup."""
+    root = str(layout.root)
+    env = {**os.environ, "ORCHID_LOG_JSON": "true"}
+    components = []
+    for database in ("main", "warehouse"):
+        name = f"binlog-archiver-{database}"
+        folder = layout.root / "backups" / database / "binlogs"
+        components.append(Component(
+            name, "ops", 0,
+            [sys.executable, "-m", "orchid", "ops", "binlogs", "archive", "--database", database,
+             "--state-dir", root],
+            _archiving(folder), layout.logs / f"{name}.log", env=env, stop_timeout=10))
+    components.append(Component(
+        "backup-scheduler", "ops", 0,
+        [sys.executable, "-m", "orchid", "ops", "schedule", "--at", "02:00",
+         "--zone", "Asia/Kolkata", "--state-dir", root],
+        _announced(layout.logs / "backup-scheduler.log"), layout.logs / "backup-scheduler.log",
+        env=env, stop_timeout=10))
+    return components
+
+
+def _archiving(folder: Path) -> Probe:
+    """Ready once the archive holds a binlog file of the primary."""
+    return lambda: any(folder.glob("*/*.[0-9]*"))
+
+
+def _announced(log: Path) -> Probe:
+    """Ready once the scheduler has said when it runs next."""
+    def probe() -> bool:
+        try:
+            return "next backup at" in log.read_text(errors="replace")
+        except OSError:
+            return False
+    return probe

@@ -11,8 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from orchid.stack.ca import ServerTls
 
 # Which Debian package ships each binary, for the "how to install" message.
 PACKAGES = {
@@ -22,6 +26,7 @@ PACKAGES = {
     "redis-server": "redis-server",
     "prometheus": "prometheus",
     "nginx": "nginx libnginx-mod-http-modsecurity modsecurity-crs",
+    "pt-online-schema-change": "percona-toolkit",
 }
 ROOT = Path(__file__).resolve().parents[3]
 ES_VERSION = os.environ.get("ELASTICSEARCH_VERSION", "8.19.21")
@@ -90,8 +95,10 @@ def mariadb_socket(instance_dir: Path, port: int) -> Path:
 
 
 def mariadbd_argv(instance_dir: Path, *, port: int, server_id: int, read_only: bool = False,
-                  buffer_pool: str = "64M", durable: bool = False) -> list[str]:
-    """mariadbd on 127.0.0.1:port with binlogs and GTID strict mode (a replication member)."""
+                  buffer_pool: str = "64M", durable: bool = False,
+                  tls: ServerTls | None = None, semisync: bool = False) -> list[str]:
+    """mariadbd on 127.0.0.1:port with binlogs and GTID strict mode (a replication member);
+    with `semisync`, a commit returns only once a replica has the transaction."""
     datadir = instance_dir / "data"
     tmpdir = instance_dir / "tmp"
     tmpdir.mkdir(parents=True, exist_ok=True)
@@ -123,10 +130,35 @@ def mariadbd_argv(instance_dir: Path, *, port: int, server_id: int, read_only: b
     if read_only:
         # Blocks the app's user; the replication SQL thread may still write.
         argv.append("--read-only=1")
+    if tls is not None:
+        argv += mariadb_tls_flags(tls)
+    if semisync:
+        argv += mariadb_semisync_flags()
     if os.geteuid() == 0:
         argv.append("--user=root")  # mariadbd refuses to run as root otherwise
     binary("mariadb")  # fail early with the install hint, not at the first query
     return argv
+
+
+def mariadb_tls_flags(tls: ServerTls) -> list[str]:
+    """TLS with this certificate, and no TCP connection without it (the socket stays plain)."""
+    return [f"--ssl-ca={tls.ca}", f"--ssl-cert={tls.cert}", f"--ssl-key={tls.key}",
+            "--require-secure-transport=ON"]
+
+
+def mariadb_semisync_flags(timeout_ms: int = 5000) -> list[str]:
+    """Semi-synchronous replication, both roles on every member (a failover swaps them).
+
+    AFTER_SYNC: the commit is acknowledged to the client only after a replica has the event in
+    its relay log, so a crash of the primary loses no transaction a client was told about. The
+    replica role also makes a crashed former primary, on its next start, roll back what it
+    wrote to its binlog but no replica acknowledged (MDEV-21117), instead of committing a
+    transaction the new primary never saw. With no replica answering within the timeout the
+    primary falls back to asynchronous replication rather than stopping the shop.
+    """
+    return ["--rpl-semi-sync-master-enabled=ON", "--rpl-semi-sync-slave-enabled=ON",
+            "--rpl-semi-sync-master-wait-point=AFTER_SYNC",
+            f"--rpl-semi-sync-master-timeout={timeout_ms}"]
 
 
 def mariadb_sql(sock: Path, statement: str, database: str | None = None, *,
@@ -160,12 +192,25 @@ def replication_user_sql(user: str, password: str) -> str:
             f"GRANT REPLICATION SLAVE ON *.* TO '{user}'@'127.0.0.1';")
 
 
-def change_master_sql(primary_port: int, user: str, password: str) -> str:
-    """Point a replica at the primary by GTID and start it."""
+def change_master_sql(primary_port: int, user: str, password: str, *,
+                      ca_file: Path | None = None) -> str:
+    """Point a replica at the primary by GTID and start it (over verified TLS given a CA)."""
     # STOP first: wiring again after an interrupted first start must not fail.
+    tls = f" {master_tls_sql(ca_file)}," if ca_file is not None else ""
     return (f"STOP SLAVE; CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary_port}, "
-            f"MASTER_USER='{user}', MASTER_PASSWORD='{password}', MASTER_USE_GTID=slave_pos, "
-            "MASTER_CONNECT_RETRY=1; START SLAVE;")
+            f"MASTER_USER='{user}', MASTER_PASSWORD='{password}',{tls} "
+            "MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1; START SLAVE;")
+
+
+def master_tls_sql(ca_file: Path) -> str:
+    """CHANGE MASTER options: TLS to the primary, its certificate checked against `ca_file`."""
+    return f"MASTER_SSL=1, MASTER_SSL_CA='{ca_file}', MASTER_SSL_VERIFY_SERVER_CERT=1"
+
+
+def secure_replication_sql(ca_file: Path) -> str:
+    """Move a running replica to TLS, keeping its primary and position (CHANGE MASTER keeps
+    every option it is not given)."""
+    return f"STOP SLAVE; CHANGE MASTER TO {master_tls_sql(ca_file)}; START SLAVE;"
 
 
 def app_user_sql(databases: list[str], password: str) -> list[str]:
@@ -182,11 +227,17 @@ def app_user_sql(databases: list[str], password: str) -> list[str]:
 
 # --- Redis -------------------------------------------------------------------------------------
 
-def redis_argv(folder: Path, *, port: int, appendonly: bool) -> list[str]:
-    """redis-server in the foreground on 127.0.0.1:port, files in `folder`."""
+def redis_argv(folder: Path, *, port: int, appendonly: bool,
+               tls: ServerTls | None = None) -> list[str]:
+    """redis-server in the foreground on 127.0.0.1:port, files in `folder` (TLS only, given
+    a certificate: the plain port is closed)."""
+    listen = ["--port", str(port)] if tls is None else [
+        "--port", "0", "--tls-port", str(port), "--tls-cert-file", str(tls.cert),
+        "--tls-key-file", str(tls.key), "--tls-ca-cert-file", str(tls.ca),
+        "--tls-auth-clients", "no"]  # clients authenticate the server; the server, no one
     return [
         binary("redis-server"),
-        "--port", str(port),
+        *listen,
         "--bind", "127.0.0.1",
         "--dir", str(folder),
         "--save", "",  # no RDB snapshots: persistence only through the append-only file
@@ -195,14 +246,43 @@ def redis_argv(folder: Path, *, port: int, appendonly: bool) -> list[str]:
     ]  # fmt: skip
 
 
-def redis_ping(port: int) -> bool:
-    """True when Redis answers PONG (it answers -LOADING while replaying its AOF)."""
+def redis_ping(port: int, ca_file: Path | None = None) -> bool:
+    """True when Redis answers PONG (it answers -LOADING while replaying its AOF); over TLS,
+    the server's certificate verified against `ca_file`, when one is given."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(64).startswith(b"+PONG")
-    except OSError:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as raw:
+            if ca_file is None:
+                return _ping(raw)
+            context = ssl.create_default_context(cafile=str(ca_file))
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as secure:
+                return _ping(secure)
+    except OSError:  # ssl.SSLError is one
         return False
+
+
+def _ping(s: socket.socket) -> bool:
+    s.sendall(b"PING\r\n")
+    return s.recv(64).startswith(b"+PONG")
+
+
+def redis_url(port: int, db: int = 0, *, ca_file: Path | None = None) -> str:
+    """redis-py's URL of a Redis on 127.0.0.1: `rediss://` verified against `ca_file`, if any."""
+    if ca_file is None:
+        return f"redis://127.0.0.1:{port}/{db}"
+    return f"rediss://127.0.0.1:{port}/{db}?ssl_ca_certs={ca_file}&ssl_cert_reqs=required"
+
+
+def redis_cli_target(url: str) -> list[str]:
+    """`redis-cli` arguments for a redis-py URL: `-u` without the query redis-cli cannot
+    read, and for `rediss://` its TLS flags with the CA of `ssl_ca_certs`."""
+    parts = urlsplit(url)
+    argv = ["-u", urlunsplit(parts._replace(query=""))]
+    if parts.scheme == "rediss":
+        argv.append("--tls")
+        query = dict(pair.partition("=")[::2] for pair in parts.query.split("&") if pair)
+        if query.get("ssl_ca_certs"):
+            argv += ["--cacert", query["ssl_ca_certs"]]
+    return argv
 
 
 # --- Elasticsearch -----------------------------------------------------------------------------
@@ -230,19 +310,21 @@ def elasticsearch_command(base: Path, *, port: int, transport_port: int, heap: s
     """argv and environment of a single-node Elasticsearch whose files live in `base`.
 
     Elasticsearch refuses to run as root, so under root it runs as `nobody` through setpriv
-    and its folder is handed to that user.
+    and its folder is handed to that user. Filesystem snapshots go to `base/snapshots`, its
+    only `path.repo` (a repository elsewhere is refused by the server).
     """
     home = es_home()
     config = base / "config"
     if not config.exists():
         shutil.copytree(home / "config", config)
-    for sub in ("data", "logs", "tmp"):
+    for sub in ("data", "logs", "tmp", "snapshots"):
         (base / sub).mkdir(parents=True, exist_ok=True)
     argv = [str(home / "bin" / "elasticsearch"), "-p", str(base / "es.pid"),
             "-E", f"http.port={port}", "-E", f"transport.port={transport_port}",
             "-E", "network.host=127.0.0.1", "-E", "discovery.type=single-node",
             "-E", "xpack.security.enabled=false", "-E", f"cluster.name={cluster}",
             "-E", f"path.data={base / 'data'}", "-E", f"path.logs={base / 'logs'}",
+            "-E", f"path.repo={base / 'snapshots'}",
             "-E", "cluster.routing.allocation.disk.threshold_enabled=false"]
     if os.geteuid() == 0:
         _give_to_nobody(base)

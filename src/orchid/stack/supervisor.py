@@ -34,6 +34,7 @@ from orchid.stack.plan import (
     StackOptions,
     app_components,
     app_env,
+    ops_components,
     prometheus_component,
     server_components,
 )
@@ -43,6 +44,7 @@ from orchid.stack.servers import (
     mariadb_sql,
     replica_status,
     replication_user_sql,
+    secure_replication_sql,
 )
 from orchid.stack.state import process_cpu_seconds, process_rss_bytes, write_state
 
@@ -105,10 +107,16 @@ class Supervisor:
         first_start = not layout.initialised_marker.exists()
         if first_start:
             self._install_datadirs()
-        self._start_tier(server_components(layout, options))
+        servers = server_components(layout, options)
+        for component in servers:
+            self._semisync_role(component)
+        self._start_tier(servers)
         env = app_env(layout, options)
         if first_start:
             self._wire_replication()
+        else:
+            self._secure_replication()
+        self._open_primaries()
         self._task("migrate", [sys.executable, "-m", "orchid", "db", "upgrade"], env)
         self._task("seed", [sys.executable, "-m", "orchid", "seed", "--if-empty",
                             "--products", str(options.products),
@@ -119,6 +127,8 @@ class Supervisor:
             self._task("search reindex", [sys.executable, "-m", "orchid", "search", "reindex"],
                        env)
         layout.initialised_marker.write_text(datetime.now(UTC).isoformat())
+        # Archiving starts at the primaries' first binlog, so it misses nothing seeded above.
+        self._start_tier(ops_components(layout))
         apps = app_components(layout, options)
         self._start_tier(apps)
         front: list[Component] = []
@@ -190,9 +200,66 @@ class Supervisor:
             mariadb_sql(primary.socket, replication_user_sql(REPL_USER, repl_password))
             for replica in (db for db in members if not db.primary):
                 mariadb_sql(replica.socket,
-                            change_master_sql(primary.port, REPL_USER, repl_password))
+                            change_master_sql(primary.port, REPL_USER, repl_password,
+                                              ca_file=layout.ca_file))
             mariadb_sql(primary.socket, ";".join(app_user_sql([database], app_password)))
         self._log("replication wired")
+
+    def _secure_replication(self) -> None:
+        """Move replicas wired before the servers required TLS onto verified TLS.
+
+        Only the TLS options change: a replica keeps its primary (which a failover may have
+        changed) and its position.
+        """
+        for db in self.layout.databases():
+            status = replica_status(db.socket)
+            if status and status.get("Master_SSL_Verify_Server_Cert") != "Yes":
+                mariadb_sql(db.socket, secure_replication_sql(self.layout.ca_file))
+                self._log(f"{db.name} now replicates over TLS")
+
+    def _open_primaries(self) -> None:
+        """Make each database's recorded primary writable (every member starts read-only)."""
+        for database in ("main", "warehouse"):
+            name = self.layout.primary_of(database)
+            db = next(db for db in self.layout.databases() if db.name == name)
+            mariadb_sql(db.socket, "SET GLOBAL rpl_semi_sync_slave_enabled = ON; "
+                                   "SET GLOBAL read_only = 0")
+            self._log(f"{name} is the {database} primary (writable)")
+
+    def _semisync_role(self, component: Component) -> None:
+        """Start the recorded primary without the semi-sync replica role, every other member
+        with it. In the replica role, crash recovery rolls back what the binlog holds but no
+        replica acknowledged — right for a replaced primary (the new one never had it), wrong
+        for the primary itself (a replica may have received it: recovery must commit it)."""
+        database = component.name.split("-", 1)[0]
+        role = "OFF" if component.name == self.layout.primary_of(database) else "ON"
+        flag = "--rpl-semi-sync-slave-enabled="
+        component.argv = [f"{flag}{role}" if arg.startswith(flag) else arg
+                          for arg in component.argv]
+
+    def _restarted_member(self, component: Component) -> None:
+        """A MariaDB member is back after a crash: the recorded primary is opened again; any
+        other (a primary a failover replaced) stays read-only and rejoins as a replica of the
+        primary if its GTIDs allow."""
+        from orchid.ops.failover import rejoin
+        from orchid.ops.targets import from_stack
+
+        database = component.name.split("-", 1)[0]
+        primary = self.layout.primary_of(database)
+        db = next(db for db in self.layout.databases() if db.name == component.name)
+        try:
+            if component.name == primary:
+                # The replica role back on (dynamic): it acknowledges if it is demoted later.
+                mariadb_sql(db.socket, "SET GLOBAL rpl_semi_sync_slave_enabled = ON; "
+                                       "SET GLOBAL read_only = 0")
+                self._log(f"{component.name} is back as the {database} primary")
+            elif not replica_status(db.socket):
+                cluster = from_stack(self.layout.root).cluster(database)
+                fate = rejoin(cluster, component.name, primary, say=self._log,
+                              ca_file=str(self.layout.ca_file))
+                self._log(f"{component.name} is back read-only: {fate}")
+        except (RuntimeError, subprocess.TimeoutExpired) as error:
+            self._log(f"{component.name}: could not settle its role: {error}")
 
     def _task(self, what: str, argv: list[str], env: dict[str, str]) -> None:
         """Run a one-off CLI task of the app (migrate, seed, index) with the stack's settings."""
@@ -210,9 +277,13 @@ class Supervisor:
 
     def _watch(self) -> None:
         """Restart any process that exits, with a growing back-off, until SIGTERM."""
+        settling: list[Component] = []  # restarted MariaDB members, their role to settle
         while not self.stopping:
             changed = False
             now = time.monotonic()
+            for component in [c for c in settling if c.alive() and c.ready()]:
+                settling.remove(component)
+                self._restarted_member(component)
             for component in self.components():
                 if component.alive():
                     # A process that stayed up a minute has recovered: reset its back-off.
@@ -226,9 +297,13 @@ class Supervisor:
                     self._log(f"{component.name} exited ({code}); restarting in {backoff:.0f} s")
                 elif now >= component.next_restart_at:
                     component.restarts += 1
+                    if component.kind == "mariadb":
+                        self._semisync_role(component)
                     component.spawn()
                     component.next_restart_at = 0.0
                     self._log(f"restarted {component.name} (restart {component.restarts})")
+                    if component.kind == "mariadb":
+                        settling.append(component)
                     changed = True
             if changed:
                 self._save()

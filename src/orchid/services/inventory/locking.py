@@ -24,15 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orchid.kit.db import DatabaseBusy, is_lock_conflict
 from orchid.services.inventory.errors import InventoryBusy
 from orchid.services.inventory.models import Stock
 
 T = TypeVar("T")
 log = structlog.get_logger("orchid.inventory")
-# MariaDB: 1213 deadlock (the transaction was rolled back), 1205 lock wait timeout.
-LOCK_CONFLICTS = frozenset({1205, 1213})
-
-
 async def lock_stock_rows(session: AsyncSession, skus: Collection[str]) -> list[Stock]:
     """Lock every stock row of `skus` (all warehouses) FOR UPDATE, in id order; return them."""
     if not skus:
@@ -50,13 +47,6 @@ async def lock_stock_rows(session: AsyncSession, skus: Collection[str]) -> list[
     return list(rows)
 
 
-def is_lock_conflict(exc: BaseException) -> bool:
-    """True for a deadlock or lock wait timeout, after which the whole transaction may rerun."""
-    if not isinstance(exc, OperationalError) or exc.orig is None or not exc.orig.args:
-        return False
-    return exc.orig.args[0] in LOCK_CONFLICTS
-
-
 async def retry_lock_conflicts(attempt: Callable[[], Awaitable[T]], *, attempts: int = 3,
                                delay: float = 0.02,
                                rng: Callable[[], float] = random.random) -> T:
@@ -64,10 +54,10 @@ async def retry_lock_conflicts(attempt: Callable[[], Awaitable[T]], *, attempts:
     for number in range(1, attempts + 1):
         try:
             return await attempt()
-        except OperationalError as exc:
+        except (OperationalError, DatabaseBusy) as exc:
             if not is_lock_conflict(exc):
                 raise
-            log.warning("inventory_lock_conflict", attempt=number, error=str(exc.orig))
+            log.warning("inventory_lock_conflict", attempt=number, error=str(exc.__cause__ or exc))
             if number == attempts:
                 raise InventoryBusy("Stock is busy; try again in a moment.") from exc
             # Jitter keeps the transactions that collided from colliding again in step.

@@ -4,10 +4,12 @@
     await engine.rebuild(batches, watermark=lambda: mark)   # new index, bulk, atomic alias swap
     page = await engine.search(SearchQuery(q="lipstick"))
 
-A rebuild creates `orchid-products-<UTC timestamp>`, loads it with refreshes off, stores the
-watermark in its `_meta`, then moves the alias in one `update_aliases` call and deletes the old
-indexes: readers see the old index or the new one, never none. Transport failures, timeouts and
-5xx answers become `EngineUnavailable`, which the service answers from the fallback.
+A rebuild puts the index template `orchid-products` (settings and mapping of every
+`orchid-products-*`, see es_mapping.py), creates `orchid-products-<UTC timestamp>`, loads it
+with refreshes off, stores the watermark in its `_meta`, then moves the alias in one
+`update_aliases` call and deletes the old indexes: readers see the old index or the new one,
+never none. Transport failures, timeouts and 5xx answers become `EngineUnavailable`, which the
+service answers from the fallback.
 """
 
 from __future__ import annotations
@@ -42,9 +44,14 @@ from orchid.services.search.schemas import (
 
 T = TypeVar("T")
 BULK_TIMEOUT = 120.0
-# Creating an index, moving the alias and deleting the old index wait for the cluster state to
-# change (shards allocated): seconds on a busy node, not the 2 s a search may take.
+# Creating an index or a template, moving the alias and deleting old indexes wait for the
+# master's cluster-state update: seconds on a busy node, not the 2 s a search may take.
 ADMIN_TIMEOUT = 60.0
+
+
+def versioned_name(alias: str) -> str:
+    """Return a new index name for `alias`: `<alias>-<UTC timestamp to the microsecond>`."""
+    return f"{alias}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}"
 
 
 class EsEngine:
@@ -158,10 +165,11 @@ class EsEngine:
                       watermark: Callable[[], Watermark | None],
                       progress: Progress | None = None) -> str:
         """Build a new versioned index, then swap the alias to it atomically."""
-        index = f"{self.alias}-{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}"
+        index = versioned_name(self.alias)
+        await self.ensure_template()
+        # Settings and mapping come from the template; only the bulk-load refresh differs.
         await self._call(lambda: self._admin.indices.create(
-            index=index, mappings=es_mapping.MAPPINGS,
-            settings={**es_mapping.SETTINGS, "refresh_interval": "-1"}))
+            index=index, settings={"refresh_interval": "-1"}))
         try:
             async for batch in batches:
                 operations: list[dict[str, Any]] = []
@@ -180,6 +188,16 @@ class EsEngine:
             await self._admin.options(ignore_status=404).indices.delete(index=index)
             raise
         return index
+
+    async def ensure_template(self) -> None:
+        """Create or replace the index template of this alias's versioned indexes."""
+        body = es_mapping.template(self.alias)
+        found = await self._call(lambda: self.client.options(
+            ignore_status=404).indices.get_index_template(name=self.alias))
+        if [t["index_template"].get("version") for t in found.get("index_templates", [])] \
+                == [body["version"]]:
+            return  # already current: no cluster-state update
+        await self._call(lambda: self._admin.indices.put_index_template(name=self.alias, **body))
 
     async def _swap(self, index: str) -> None:
         old = await self._indexes()

@@ -5,10 +5,17 @@ all the index needs; the integ-test distribution lacks `analysis-common`. For th
 there is no `search_as_you_type` (module `mapper-extras`): `plain` carries `index_prefixes`
 instead, which is the prefix half of what that field type builds, and suggestions query it with
 `match_bool_prefix`.
+
+Settings and mapping live in a composable index template, one per alias (`<alias>-*`), so every
+index created under the pattern gets them, by a rebuild or by hand. (A snapshot restore is not
+a creation: the restored index keeps the mapping it was snapshotted with.) The template is put
+again before each rebuild, so a changed mapping ships with the code that needs it.
 """
 
 from __future__ import annotations
 
+import json
+import zlib
 from typing import Any
 
 from orchid.services.search.fts5_store import micros
@@ -48,6 +55,20 @@ MAPPINGS: dict[str, Any] = {
         "hit": {"type": "object", "enabled": False},
     },
 }
+
+
+TEMPLATE_PRIORITY = 200  # above the built-in templates (100); none of them matches our pattern
+
+
+def template(alias: str) -> dict[str, Any]:
+    """Return the body of the composable index template for the versioned indexes of `alias`.
+
+    Its `version` is a checksum of the body, so a reader can tell the stored one is current.
+    """
+    body: dict[str, Any] = {"index_patterns": [f"{alias}-*"], "priority": TEMPLATE_PRIORITY,
+                            "template": {"settings": SETTINGS, "mappings": MAPPINGS},
+                            "meta": {"managed_by": "orchid", "alias": alias}}
+    return {**body, "version": zlib.crc32(json.dumps(body, sort_keys=True).encode())}
 
 
 def source(doc: IndexDoc) -> dict[str, Any]:

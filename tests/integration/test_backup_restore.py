@@ -1,0 +1,309 @@
+"""Backups and point-in-time restore on real servers, under continuous checkouts.
+
+The drill: shoppers check out without pause; a full and an incremental base are taken on the
+replica while binlogs are archived from the primary; a point T is noted; writing goes on; the
+restore to T holds exactly the orders committed at or before T — every row identical to the
+live one, none lost, none extra.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import re
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from orchid.app import create_app
+from orchid.config import Settings
+from orchid.ops.backup import BaseManifest, bases, redis_copies, redis_copy, take_base, verify
+from orchid.ops.binlogs import archiver_argv, caught_up
+from orchid.ops.restore import Restored, parse_point, restore_to, stop_restored
+from orchid.ops.targets import Admin, Cluster, Member, Targets, client_options
+from tests.support.checkout_load import Attempt, CheckoutLoad, wall
+from tests.support.servers import MariaDBPair, Redis
+from tests.support.stack import settings_on_servers
+from tests.unit.orders_factories import add_product, services_of, setup_shop, sign_up
+
+IST = ZoneInfo("Asia/Kolkata")
+SHOPPERS = 4
+ORDER_TABLES = ("orders", "order_lines", "order_events")
+
+
+@pytest.fixture(scope="module")
+def main_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDBPair]:
+    """A main database of its own: its binlog is archived from the first event."""
+    pair = MariaDBPair.start(tmp_path_factory.mktemp("pitr-main"), ["orchid_main"])
+    yield pair
+    pair.stop()
+
+
+@pytest.fixture(scope="module")
+def targets(main_pair: MariaDBPair, redis_server: Redis,
+            tmp_path_factory: pytest.TempPathFactory) -> Targets:
+    members = tuple(Member(name, "127.0.0.1", db.port, socket=db.socket_path, datadir=db.datadir)
+                    for name, db in (("primary", main_pair.primary),
+                                     ("replica-1", main_pair.replicas[0])))
+    return Targets({"main": Cluster("main", "orchid_main", members, Admin())},
+                   backup_dir=tmp_path_factory.mktemp("backups"), redis_url=redis_server.url())
+
+
+@pytest.fixture(scope="module")
+def archiver(targets: Targets) -> Iterator[Path]:
+    """`mariadb-binlog --stop-never` copying the primary's binlog, stopped by its pid."""
+    primary = targets.cluster("main").members[0]
+    with client_options(primary, Admin()) as options:
+        argv, folder = archiver_argv(targets, "main", options)
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            yield folder
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def settings(main_pair: MariaDBPair, warehouse_db_pair: MariaDBPair, redis_server: Redis,
+             tmp_path_factory: pytest.TempPathFactory, archiver: Path) -> Settings:
+    return settings_on_servers(main_pair, warehouse_db_pair, redis_server,
+                               tmp_path_factory.mktemp("pitr-app"), db_pool_size=20)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop",
+                                 timeout=60) as client:
+        yield client
+
+
+def row_digests(rows: list[tuple[str, ...]]) -> dict[str, str]:
+    return {row[0]: row[1] for row in rows}
+
+
+def digest_sql(pair_sql: MariaDBPair, table: str) -> str:
+    """SELECT id, MD5 of every column of the row — the same statement on both servers."""
+    columns = [row[0] for row in pair_sql.primary.sql(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'orchid_main' "
+        f"AND table_name = '{table}' ORDER BY ordinal_position")]
+    values = ", ".join(f"COALESCE(CAST(`{c}` AS CHAR), '<null>')" for c in columns)
+    return f"SELECT id, MD5(CONCAT_WS('|', {values})) FROM `{table}` ORDER BY id"
+
+
+def parse_batch(text: str) -> list[tuple[str, ...]]:
+    return [tuple(line.split("\t")) for line in text.splitlines()]
+
+
+def second_between(after: datetime, before: datetime) -> datetime:
+    """The whole second halfway between two moments at least 3 s apart."""
+    first, last = math.ceil(after.timestamp()) + 1, math.floor(before.timestamp()) - 1
+    assert last >= first, f"no whole second strictly between {after} and {before}"
+    return datetime.fromtimestamp((first + last) // 2, UTC)
+
+
+EVENT_TIME = re.compile(r"^#(\d{6} +\d{1,2}:\d\d:\d\d) server id")
+ORDER_NUMBER = re.compile(r"'(OR-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2})'")
+
+
+def orders_in_binlog_before(files: list[Path], boundary: datetime) -> set[str]:
+    """The orders whose INSERT is in a transaction wholly before the first binlog event at or
+    after `boundary` — read from the archive's decoded rows, for the checkouts that were in
+    flight at the boundary (their client cannot tell on which side their commit fell)."""
+    decoded = subprocess.run(
+        ["mariadb-binlog", "--no-defaults", "--base64-output=decode-rows", "--verbose",
+         *map(str, files)], capture_output=True, text=True, check=True,
+        env={**os.environ, "TZ": "UTC"}).stdout
+    before: set[str] = set()
+    pending: set[str] = set()
+    in_orders_insert = False
+    for line in decoded.splitlines():
+        stamp = EVENT_TIME.match(line)
+        if stamp:
+            at = datetime.strptime(stamp.group(1).replace("  ", " "), "%y%m%d %H:%M:%S")
+            if at.replace(tzinfo=UTC) >= boundary:
+                return before  # the replay stops here: the open transaction is not applied
+            if "\tXid = " in line:  # the transaction's commit
+                before |= pending
+                pending = set()
+            in_orders_insert = False
+        elif line.startswith("### INSERT INTO `orchid_main`.`orders`"):
+            in_orders_insert = True
+        elif in_orders_insert and (found := ORDER_NUMBER.search(line)):
+            pending.add(found.group(1))
+            in_orders_insert = False
+    return before
+
+
+async def keep_writing(load: CheckoutLoad, until: datetime) -> None:
+    while wall() < until:
+        await load.wait_for_orders(1)
+
+
+async def wait_archived(targets: Targets) -> None:
+    deadline = time.monotonic() + 30
+    while not await asyncio.to_thread(caught_up, targets, "main"):
+        assert time.monotonic() < deadline, "the binlog archive did not catch up in 30 s"
+        await asyncio.sleep(0.1)
+
+
+async def test_restore_to_a_second_holds_exactly_the_orders_committed_by_then(
+        app: FastAPI, api: httpx.AsyncClient, targets: Targets, main_pair: MariaDBPair,
+        archiver: Path, tmp_path: Path) -> None:
+    services = services_of(app)
+    await setup_shop(services)
+    sku = await add_product(services, on_hand=100_000)
+    shoppers = [await sign_up(api) for _ in range(SHOPPERS)]
+    load = await CheckoutLoad.start(api, shoppers, sku)
+    try:
+        await load.wait_for_orders(20)
+        full = await asyncio.to_thread(take_base, targets, "main")
+        await keep_writing(load, full.finished + timedelta(seconds=4))
+        incremental = await asyncio.to_thread(take_base, targets, "main", incremental=True)
+        await keep_writing(load, incremental.finished + timedelta(seconds=5))
+    finally:
+        attempts = await load.stop()
+    assert not load.errors(), load.errors()[:3]
+    await wait_archived(targets)
+    assert incremental.parent == full.id and incremental.member == "replica-1"
+    assert verify(targets, "main", full.id) == [] and verify(targets, "main", incremental.id) == []
+
+    cases = [
+        # T after the incremental: the chain full → incremental, then binlogs.
+        ("after-incremental", second_between(incremental.finished, attempts[-1].started),
+         incremental.id),
+        # T between the two bases: the full alone, then binlogs past the incremental's point.
+        ("after-full", second_between(full.finished, incremental.finished), full.id),
+    ]
+    for name, boundary, base in cases:
+        restored = await restore(targets, boundary, tmp_path / name)
+        try:
+            assert restored.base == base
+            check_exact(main_pair, restored, load.placed(), boundary, sorted(archiver.iterdir()))
+        finally:
+            stop_restored(restored.folder)
+
+
+async def restore(targets: Targets, boundary: datetime, into: Path) -> Restored:
+    # The operator's words: the last second to keep, on the shop's clock.
+    point = parse_point((boundary - timedelta(seconds=1)).astimezone(IST).isoformat())
+    return await asyncio.to_thread(restore_to, targets, "main", to=point, into=into)
+
+
+def check_exact(main_pair: MariaDBPair, restored: Restored, placed: dict[str, Attempt],
+                boundary: datetime, archive: list[Path]) -> None:
+    """The restored orders are exactly those committed before `boundary`: the ones answered
+    201 before it, none begun after it, and of those in flight the ones the binlog shows
+    committed before it; the settled ones row for row as live."""
+    settled = {number for number, a in placed.items() if a.finished < boundary}
+    later = {number for number, a in placed.items() if a.started >= boundary}
+    in_flight = set(placed) - settled - later
+    assert settled and later, "the drill needs orders on both sides of T"
+    committed = orders_in_binlog_before(archive, boundary)
+    assert settled <= committed and not committed & later  # the two oracles agree
+    numbers = {row[0] for row in parse_batch(restored.sql("SELECT number FROM orders",
+                                                          "orchid_main"))}
+    assert not settled - numbers, f"lost: {sorted(settled - numbers)[:5]}"
+    assert not numbers & later, f"extra: {sorted(numbers & later)[:5]}"
+    assert numbers == settled | (in_flight & committed)
+    ids = {row[0] for row in main_pair.primary.sql(
+        "SELECT id FROM orders WHERE number IN ('" + "','".join(sorted(settled)) + "')",
+        "orchid_main")}
+    for table in ORDER_TABLES:
+        statement = digest_sql(main_pair, table)
+        mine = row_digests(parse_batch(restored.sql(statement, "orchid_main")))
+        live = row_digests(main_pair.primary.sql(statement, "orchid_main"))
+        # Rows of settled orders: as they are live (nothing touched them after).
+        owner = "id" if table == "orders" else "order_id"
+        keys = {row[0] for row in main_pair.primary.sql(
+            f"SELECT id FROM `{table}` WHERE {owner} IN ({','.join(ids)})", "orchid_main")}
+        assert keys <= set(mine), f"{table}: rows of settled orders missing"
+        changed = [key for key in keys if live.get(key) != mine[key]]
+        assert not changed, f"{table}: rows differ from the live ones: {changed[:5]}"
+    # Nothing half-written: no line or event without its order.
+    for child in ("order_lines", "order_events"):
+        orphans = restored.sql(f"SELECT COUNT(*) FROM {child} c LEFT JOIN orders o "
+                               "ON o.id = c.order_id WHERE o.id IS NULL", "orchid_main")
+        assert orphans.strip() == "0", f"{child} rows without their order"
+    assert restored.sql("SELECT @@read_only").strip() == "1"
+
+
+def test_a_changed_file_in_a_backup_is_found(targets: Targets) -> None:
+    """Runs after the drill (same module): damage one byte of a copy, verify names the file."""
+    newest: BaseManifest = bases(targets, "main")[-1]
+    folder = targets.backup_dir / "main" / "base" / newest.id / "data"
+    victim = folder / "xtrabackup_checkpoints"
+    original = victim.read_bytes()
+    victim.write_bytes(original + b"#")
+    try:
+        assert verify(targets, "main", newest.id) == ["changed xtrabackup_checkpoints"]
+    finally:
+        victim.write_bytes(original)
+    assert verify(targets, "main", newest.id) == []
+
+
+def test_times_without_an_offset_or_finer_than_a_second_are_refused() -> None:
+    from orchid.ops.restore import RestoreFailed
+
+    assert parse_point("2026-12-02T10:15:03+05:30") == datetime(2026, 12, 2, 4, 45, 3, tzinfo=UTC)
+    with pytest.raises(RestoreFailed, match="no offset"):
+        parse_point("2026-12-02T10:15:03")
+    with pytest.raises(RestoreFailed, match="to the second"):
+        parse_point("2026-12-02T10:15:03.250+05:30")
+    with pytest.raises(RestoreFailed, match="not a time"):
+        parse_point("yesterday")
+
+
+def test_a_redis_copy_is_a_whole_rdb_with_its_checksum(targets: Targets,
+                                                       redis_server: Redis) -> None:
+    import hashlib
+
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url())
+    try:
+        client.set("orchid:backup-probe", "kajal")
+    finally:
+        client.close()
+    copy = redis_copy(targets)
+    dump = targets.backup_dir / "redis" / copy.id / "dump.rdb"
+    data = dump.read_bytes()
+    assert data.startswith(b"REDIS") and b"orchid:backup-probe" in data
+    assert copy.sha256 == hashlib.sha256(data).hexdigest() and copy.bytes == len(data)
+    assert [c.id for c in redis_copies(targets)][-1] == copy.id
+
+
+async def test_a_restore_to_after_the_last_write_replays_nothing(
+        targets: Targets, main_pair: MariaDBPair, archiver: Path, tmp_path: Path) -> None:
+    """The base is the archive's newest transaction: mariadb-binlog has nothing to give, and
+    the restore is the base as it stands."""
+    main_pair.wait_replicated()
+    newest = await asyncio.to_thread(take_base, targets, "main", incremental=True)
+    await wait_archived(targets)
+    point = newest.finished.replace(microsecond=0) + timedelta(seconds=1)
+    while wall() <= point:  # binlogs count wall-clock seconds: this one must be over
+        await asyncio.sleep(0.05)
+    restored = await asyncio.to_thread(restore_to, targets, "main", to=point,
+                                       into=tmp_path / "restored")
+    try:
+        assert restored.base == newest.id
+        count = "SELECT COUNT(*) FROM orders"
+        assert restored.sql(count, "orchid_main").strip() == \
+            main_pair.primary.sql(count, "orchid_main")[0][0]
+    finally:
+        stop_restored(restored.folder)
