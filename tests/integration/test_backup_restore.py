@@ -13,7 +13,6 @@ import math
 import os
 import re
 import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +31,7 @@ from orchid.ops.targets import Admin, Cluster, Member, Targets, client_options
 from tests.support.checkout_load import Attempt, CheckoutLoad, wall
 from tests.support.servers import MariaDBPair, Redis
 from tests.support.stack import settings_on_servers
+from tests.support.waiting import until_async
 from tests.unit.orders_factories import add_product, services_of, setup_shop, sign_up
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -156,10 +156,8 @@ async def keep_writing(load: CheckoutLoad, until: datetime) -> None:
 
 
 async def wait_archived(targets: Targets) -> None:
-    deadline = time.monotonic() + 30
-    while not await asyncio.to_thread(caught_up, targets, "main"):
-        assert time.monotonic() < deadline, "the binlog archive did not catch up in 30 s"
-        await asyncio.sleep(0.1)
+    await until_async(lambda: asyncio.to_thread(caught_up, targets, "main"), timeout=30,
+                      what="the binlog archive catching up with the primary")
 
 
 async def test_restore_to_a_second_holds_exactly_the_orders_committed_by_then(
@@ -296,10 +294,11 @@ async def test_a_restore_to_after_the_last_write_replays_nothing(
     newest = await asyncio.to_thread(take_base, targets, "main", incremental=True)
     await wait_archived(targets)
     point = newest.finished.replace(microsecond=0) + timedelta(seconds=1)
-    while wall() <= point:  # binlogs count wall-clock seconds: this one must be over
-        await asyncio.sleep(0.05)
+    # The restore refuses a second that is not over yet; nothing is written after the base, so
+    # its clock is moved to that second's end instead of waiting for it.
     restored = await asyncio.to_thread(restore_to, targets, "main", to=point,
-                                       into=tmp_path / "restored")
+                                       into=tmp_path / "restored",
+                                       clock=lambda: point + timedelta(seconds=1))
     try:
         assert restored.base == newest.id
         count = "SELECT COUNT(*) FROM orders"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import ssl
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from orchid.stack.servers import (
     redis_url,
 )
 from tests.support.servers import MariaDBPair, Redis
+from tests.support.waiting import until
 
 DB = "orchid_tls"
 NO_RETRY = Retry(NoBackoff(), 0)  # a refusal is the answer: no second try
@@ -155,10 +155,9 @@ def test_a_replica_trusting_another_ca_cannot_fetch(pair: MariaDBPair, tls: Serv
     replica = pair.replicas[0]
     replica.sql(f"STOP SLAVE; CHANGE MASTER TO {master_tls_sql(other_ca)}; START SLAVE")
     try:
-        deadline = time.monotonic() + 20
-        while (status := replica.slave_status())["Last_IO_Errno"] == "0":
-            assert time.monotonic() < deadline, status
-            time.sleep(0.1)
+        until(lambda: replica.slave_status()["Last_IO_Errno"] != "0", timeout=20,
+              what="the replica's IO thread failing on the certificate")
+        status = replica.slave_status()
         assert status["Slave_IO_Running"] != "Yes"
         # MariaDB's message for a failed verification is only "SSL connection error".
         assert "ssl connection error" in status["Last_IO_Error"].lower(), status

@@ -23,6 +23,7 @@ from orchid.ops.targets import Admin, Cluster, Member
 from tests.support.checkout_load import CheckoutLoad, wall
 from tests.support.servers import MariaDB, MariaDBPair, Redis
 from tests.support.stack import settings_on_servers
+from tests.support.waiting import until_async
 from tests.unit.orders_factories import Shopper, add_product, services_of, setup_shop, sign_up
 
 SEEDED, SHOPPERS, CHUNK = 200_000, 4, 10_000
@@ -134,10 +135,11 @@ def leftovers(db: MariaDB) -> list[tuple[str, ...]]:
 
 
 class LagSampler:
-    """Seconds_Behind_Master of the replica, sampled every 0.2 s while a change runs."""
+    """Seconds_Behind_Master of the replica, read after each order the shop places while a
+    change runs (the writes are what could make it lag)."""
 
-    def __init__(self, replica: MariaDB) -> None:
-        self.replica, self.samples = replica, [0]
+    def __init__(self, replica: MariaDB, load: CheckoutLoad) -> None:
+        self.replica, self.load, self.samples = replica, load, [0]
         self._task = asyncio.create_task(self._sample())
 
     async def _sample(self) -> None:
@@ -146,7 +148,7 @@ class LagSampler:
             behind = status.get("Seconds_Behind_Master", "NULL")
             assert status.get("Slave_SQL_Running") == "Yes", status.get("Last_SQL_Error")
             self.samples.append(int(behind) if behind.isdigit() else 0)
-            await asyncio.sleep(0.2)  # a sampling interval, not a clock
+            await self.load.wait_for_orders(1)
 
     async def stop(self) -> int:
         self._task.cancel()
@@ -158,10 +160,10 @@ class LagSampler:
 
 
 async def wait_phase(flags: Path, table: str, phases: set[str], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not any(s.table == table and s.phase in phases for s in osc.read_states(flags)):
-        assert time.monotonic() < deadline, f"{table} never reached {phases}"
-        await asyncio.sleep(0.05)
+    async def reached() -> bool:
+        return any(s.table == table and s.phase in phases for s in osc.read_states(flags))
+
+    await until_async(reached, timeout=timeout, what=f"{table} reaching {phases}")
 
 
 def test_instant_is_offered_only_where_mariadb_does_it_without_a_copy(
@@ -223,7 +225,7 @@ async def test_adding_a_column_and_an_index_under_checkouts_loses_and_changes_no
     sku, shoppers = await shop(app, api)
     keys_before = schema_of(pair.primary)["order_lines"]
     load = await CheckoutLoad.start(api, shoppers, sku)
-    lag = LagSampler(pair.replicas[0])
+    lag = LagSampler(pair.replicas[0], load)
     change = osc.Change("main", "orchid_main", "orders", ALTER, tmp_path)
     running: asyncio.Future[str] | None = None
     try:

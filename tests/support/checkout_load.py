@@ -59,6 +59,7 @@ class CheckoutLoad:
         self.attempts: list[Attempt] = []
         self._keys = itertools.count(1)
         self._stopping = asyncio.Event()
+        self._progress = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -72,12 +73,12 @@ class CheckoutLoad:
     async def wait_for_orders(self, count: int, timeout: float = 60) -> None:
         """Return once `count` more orders were placed than when called."""
         target = len(self.placed()) + count
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(timeout), self._progress:
             while len(self.placed()) < target:
                 failed = [t for t in self._tasks if t.done() and t.exception() is not None]
                 if failed:
                     raise failed[0].exception()  # type: ignore[misc]
-                await asyncio.sleep(0.02)
+                await self._progress.wait()  # notified at each answer and each shopper's end
 
     async def stop(self) -> list[Attempt]:
         """Let each shopper finish the checkout in hand, then return every attempt."""
@@ -94,11 +95,23 @@ class CheckoutLoad:
         return [a for a in self.attempts if a.status not in (201, *RETRYABLE, None)]
 
     async def _shop(self, index: int, shopper: Shopper) -> None:
-        while not self._stopping.is_set():
-            if not await self._until_done(partial(self._add, shopper)):
-                continue
-            key = f"drill-{index}-{next(self._keys):07d}"
-            await self._until_done(partial(self._checkout, index, shopper, key), always=True)
+        try:
+            while not self._stopping.is_set():
+                if not await self._until_done(partial(self._add, shopper)):
+                    continue
+                key = f"drill-{index}-{next(self._keys):07d}"
+                await self._until_done(partial(self._checkout, index, shopper, key),
+                                       always=True)
+        finally:
+            await self._notify()  # a waiter learns of a shopper that failed, too
+
+    async def _record(self, attempt: Attempt) -> None:
+        self.attempts.append(attempt)
+        await self._notify()
+
+    async def _notify(self) -> None:
+        async with self._progress:
+            self._progress.notify_all()
 
     async def _until_done(self, step: Callable[[], Awaitable[int | None]], *,
                           always: bool = False) -> bool:
@@ -130,12 +143,12 @@ class CheckoutLoad:
                 "/api/v1/checkout", headers=shopper.checkout_headers(key),
                 json={"address_id": shopper.address_id, "payment": COD})
         except httpx.TransportError as exc:
-            self.attempts.append(Attempt(key, index, started, self.clock(), None,
-                                         detail=repr(exc)))
+            await self._record(Attempt(key, index, started, self.clock(), None,
+                                       detail=repr(exc)))
             return None
         number = answer.json().get("order", {}).get("number") if answer.status_code == 201 \
             else None
         detail = None if answer.status_code == 201 else answer.text[:300]
-        self.attempts.append(Attempt(key, index, started, self.clock(), answer.status_code,
-                                     number, detail))
+        await self._record(Attempt(key, index, started, self.clock(), answer.status_code,
+                                   number, detail))
         return answer.status_code
