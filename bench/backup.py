@@ -22,7 +22,8 @@ from pathlib import Path
 from orchid.ops.backup import take_base
 from orchid.ops.binlogs import archiver_argv, caught_up
 from orchid.ops.restore import restore_to, stop_restored
-from orchid.ops.targets import Admin, Cluster, Member, Targets, client_options
+from orchid.ops.targets import Admin, Targets, client_options
+from tests.support.ops import cluster_of
 from tests.support.servers import MariaDBPair
 
 SCHEMA = "orchid_main"
@@ -43,12 +44,9 @@ def main() -> None:
         root = Path(tmp)
         pair = MariaDBPair.start(root / "mariadb", [SCHEMA, "orchid_warehouse"])
         try:
-            members = (Member("primary", "127.0.0.1", pair.primary.port,
-                              socket=pair.primary.socket_path, datadir=pair.primary.datadir),
-                       Member("replica-1", "127.0.0.1", pair.replicas[0].port,
-                              socket=pair.replicas[0].socket_path,
-                              datadir=pair.replicas[0].datadir))
-            targets = Targets({"main": Cluster("main", SCHEMA, members, Admin())},
+            main = cluster_of(pair, "main", ["primary", "replica-1"])
+            members = main.members
+            targets = Targets({"main": main},
                               backup_dir=root / "backups")
             env = {"ORCHID_DATA_DIR": f"{tmp}/data", "ORCHID_LOG_JSON": "false",
                    "ORCHID_MAIN_PRIMARY_URL": pair.primary.url(SCHEMA),

@@ -27,8 +27,9 @@ from orchid.config import Settings
 from orchid.ops.backup import BaseManifest, bases, redis_copies, redis_copy, take_base, verify
 from orchid.ops.binlogs import archiver_argv, caught_up
 from orchid.ops.restore import Restored, parse_point, restore_to, stop_restored
-from orchid.ops.targets import Admin, Cluster, Member, Targets, client_options
+from orchid.ops.targets import Admin, Targets, client_options
 from tests.support.checkout_load import Attempt, CheckoutLoad, wall
+from tests.support.ops import cluster_of
 from tests.support.servers import MariaDBPair, Redis
 from tests.support.stack import settings_on_servers
 from tests.support.waiting import until_async
@@ -50,10 +51,7 @@ def main_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDBPair]
 @pytest.fixture(scope="module")
 def targets(main_pair: MariaDBPair, redis_server: Redis,
             tmp_path_factory: pytest.TempPathFactory) -> Targets:
-    members = tuple(Member(name, "127.0.0.1", db.port, socket=db.socket_path, datadir=db.datadir)
-                    for name, db in (("primary", main_pair.primary),
-                                     ("replica-1", main_pair.replicas[0])))
-    return Targets({"main": Cluster("main", "orchid_main", members, Admin())},
+    return Targets({"main": cluster_of(main_pair, "main", ["primary", "replica-1"])},
                    backup_dir=tmp_path_factory.mktemp("backups"), redis_url=redis_server.url())
 
 

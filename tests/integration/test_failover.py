@@ -26,8 +26,9 @@ from orchid.cli import app as cli
 from orchid.config import Settings
 from orchid.ops import topology
 from orchid.ops.failover import FailoverRefused, Report, failover, rejoin
-from orchid.ops.targets import Admin, Cluster, Member
+from orchid.ops.targets import Cluster
 from tests.support.checkout_load import CheckoutLoad
+from tests.support.ops import cluster_of
 from tests.support.servers import REPL_PASSWORD, MariaDB, MariaDBPair, Redis
 from tests.support.stack import settings_on_servers
 from tests.unit.orders_factories import add_product, services_of, setup_shop, sign_up
@@ -61,19 +62,10 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDBPair]
     pair.stop()
 
 
-def cluster_of(pair: MariaDBPair, database: str) -> Cluster:
-    """The ops view of a pair: members named a, b, c in the original order, root on sockets."""
-    members = tuple(Member(name, "127.0.0.1", db.port, socket=db.socket_path,
-                           datadir=db.datadir)
-                    for name, db in zip("abc", sorted(pair.members, key=lambda d: d.server_id),
-                                        strict=False))
-    return Cluster(database, f"orchid_{database}", members, Admin(),
-                   replication_password=REPL_PASSWORD)
-
-
 @pytest.fixture(scope="module")
 def clusters(main: MariaDBPair, warehouse: MariaDBPair) -> dict[str, Cluster]:
-    return {"main": cluster_of(main, "main"), "warehouse": cluster_of(warehouse, "warehouse")}
+    return {"main": cluster_of(main, "main", "abc"),
+            "warehouse": cluster_of(warehouse, "warehouse", "abc")}
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,9 @@ from fastapi import FastAPI
 from orchid.app import create_app
 from orchid.config import Settings
 from orchid.ops import schema_change as osc
-from orchid.ops.targets import Admin, Cluster, Member
+from orchid.ops.targets import Cluster
 from tests.support.checkout_load import CheckoutLoad, wall
+from tests.support.ops import cluster_of
 from tests.support.servers import MariaDB, MariaDBPair, Redis
 from tests.support.stack import settings_on_servers
 from tests.support.waiting import until_async
@@ -45,9 +46,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDBPair]:
 
 @pytest.fixture(scope="module")
 def cluster(pair: MariaDBPair) -> Cluster:
-    members = tuple(Member(name, "127.0.0.1", db.port, socket=db.socket_path)
-                    for name, db in (("main-1", pair.primary), ("main-2", pair.replicas[0])))
-    return Cluster("main", "orchid_main", members, Admin())
+    return cluster_of(pair, "main", ["main-1", "main-2"])
 
 
 @pytest.fixture(scope="module")
