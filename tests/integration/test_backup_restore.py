@@ -22,7 +22,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from orchid.app import create_app
 from orchid.config import Settings
 from orchid.ops.backup import BaseManifest, bases, redis_copies, redis_copy, take_base, verify
 from orchid.ops.binlogs import archiver_argv, caught_up
@@ -31,7 +30,7 @@ from orchid.ops.targets import Admin, Targets, client_options
 from tests.support.checkout_load import Attempt, CheckoutLoad, wall
 from tests.support.ops import cluster_of
 from tests.support.servers import MariaDBPair, Redis
-from tests.support.stack import settings_on_servers
+from tests.support.stack import settings_on_servers, shop_on
 from tests.support.waiting import until_async
 from tests.unit.orders_factories import add_product, services_of, setup_shop, sign_up
 
@@ -78,17 +77,19 @@ def settings(main_pair: MariaDBPair, warehouse_db_pair: MariaDBPair, redis_serve
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        yield application
+async def shop(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    async with shop_on(settings) as running:
+        yield running
 
 
 @pytest.fixture
-async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop",
-                                 timeout=60) as client:
-        yield client
+def app(shop: tuple[FastAPI, httpx.AsyncClient]) -> FastAPI:
+    return shop[0]
+
+
+@pytest.fixture
+def api(shop: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return shop[1]
 
 
 def row_digests(rows: list[tuple[str, ...]]) -> dict[str, str]:

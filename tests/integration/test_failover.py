@@ -21,7 +21,6 @@ import pytest
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
-from orchid.app import create_app
 from orchid.cli import app as cli
 from orchid.config import Settings
 from orchid.ops import topology
@@ -30,7 +29,7 @@ from orchid.ops.targets import Cluster
 from tests.support.checkout_load import CheckoutLoad
 from tests.support.ops import cluster_of
 from tests.support.servers import REPL_PASSWORD, MariaDB, MariaDBPair, Redis
-from tests.support.stack import settings_on_servers
+from tests.support.stack import settings_on_servers, shop_on
 from tests.unit.orders_factories import add_product, services_of, setup_shop, sign_up
 
 SHOPPERS = 6
@@ -78,11 +77,8 @@ def settings(main: MariaDBPair, warehouse: MariaDBPair, redis_server: Redis,
 
 @pytest.fixture
 async def shop(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application),
-                                     base_url="http://shop", timeout=60) as api:
-            yield application, api
+    async with shop_on(settings) as running:
+        yield running
 
 
 async def start_load(shop: tuple[FastAPI, httpx.AsyncClient]) -> CheckoutLoad:

@@ -16,14 +16,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from orchid.app import create_app
 from orchid.config import Settings
 from orchid.ops import schema_change as osc
 from orchid.ops.targets import Cluster
 from tests.support.checkout_load import CheckoutLoad, wall
 from tests.support.ops import cluster_of
 from tests.support.servers import MariaDB, MariaDBPair, Redis
-from tests.support.stack import settings_on_servers
+from tests.support.stack import settings_on_servers, shop_on
 from tests.support.waiting import until_async
 from tests.unit.orders_factories import Shopper, add_product, services_of, setup_shop, sign_up
 
@@ -81,19 +80,20 @@ def seeded(settings: Settings, pair: MariaDBPair) -> int:
 
 
 @pytest.fixture
-async def app(settings: Settings, seeded: int) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        yield application
+async def running(settings: Settings,
+                  seeded: int) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    async with shop_on(settings, timeout=120) as started:
+        yield started
 
 
 @pytest.fixture
-async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    # A 500 comes back as an answer the load records, not as an exception that ends a shopper.
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://shop",
-                                 timeout=120) as client:
-        yield client
+def app(running: tuple[FastAPI, httpx.AsyncClient]) -> FastAPI:
+    return running[0]
+
+
+@pytest.fixture
+def api(running: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return running[1]
 
 
 async def shop(app: FastAPI, api: httpx.AsyncClient) -> tuple[str, list[Shopper]]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+from fastapi import FastAPI
 from pydantic import SecretStr
 
+from orchid.app import create_app
 from orchid.config import Settings
 from orchid.migrate import upgrade
 from tests.support.servers import MariaDBPair, Redis
@@ -64,3 +69,16 @@ def caller_headers(caller: str) -> dict[str, str]:
     from orchid.kit.callers import Credential
 
     return Credential(caller, caller_keys()[caller]).headers()
+
+
+@asynccontextmanager
+async def shop_on(settings: Settings, *,
+                  timeout: float = 60) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The app, started (its lifespan), and an in-process client of it. A 500 comes back as an
+    answer, which a drill's load records as an error, not as an exception ending a shopper."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://shop",
+                                     timeout=timeout) as api:
+            yield application, api
