@@ -4,8 +4,9 @@
 
 Starts its own MariaDB primary + replica (tests/support/servers.py) in a temporary folder on
 free loopback ports, seeds it with `orchid seed`, archives its binlog, then times
-`take_base` (full, on the replica), a burst of writes, an incremental, and `restore_to` a second
-in the middle of the burst. Prints one line per step; copy them into BENCHMARKS.md.
+`take_base` (full, on the replica), a burst of writes, an incremental, `restore_to` a second
+in the middle of the burst and one after the incremental, and swaps the last restore in
+(`swap_in`). Prints one line per step; copy them into BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from orchid.ops.backup import take_base
 from orchid.ops.binlogs import archiver_argv, caught_up
 from orchid.ops.restore import restore_to, stop_restored
+from orchid.ops.swap import DRAIN, swap_in
 from orchid.ops.targets import Admin, Targets, client_options
 from tests.support.ops import cluster_of
 from tests.support.servers import MariaDBPair
@@ -107,7 +109,18 @@ def run(pair: MariaDBPair, targets: Targets, root: Path, burst: int) -> None:
         restored = restore_to(targets, "main", to=point, into=root / f"restored-{n}")
         print(f"restore to a second ({label}, base {restored.base}): "
               f"{time.perf_counter() - started:.1f} s")
-        stop_restored(restored.folder)
+        if n == 0:
+            stop_restored(restored.folder)
+            continue
+        try:  # swap the last one in: copied to the primary, checked, fenced, renamed
+            started = time.perf_counter()
+            report = swap_in(targets, restored)
+            print(f"swap in ({report.tables} tables, {report.rows} rows): "
+                  f"{time.perf_counter() - started:.1f} s, staged and checked in "
+                  f"{report.staged_seconds:.1f} s, writes fenced {report.fenced_seconds:.2f} s "
+                  f"(drain {DRAIN:.0f} s + RENAME {report.cut_over_seconds:.3f} s)")
+        finally:
+            stop_restored(restored.folder)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from orchid.config import Settings
 from orchid.ops.backup import BaseManifest, bases, redis_copies, redis_copy, take_base, verify
 from orchid.ops.binlogs import archiver_argv, caught_up
 from orchid.ops.restore import Restored, parse_point, restore_to, stop_restored
+from orchid.ops.swap import SwapRefused, swap_in
 from orchid.ops.targets import Admin, Targets, client_options
 from tests.support.checkout_load import Attempt, CheckoutLoad, wall
 from tests.support.ops import cluster_of
@@ -305,3 +306,89 @@ async def test_a_restore_to_after_the_last_write_replays_nothing(
             main_pair.primary.sql(count, "orchid_main")[0][0]
     finally:
         stop_restored(restored.folder)
+
+
+async def test_a_restore_swapped_in_under_checkouts_makes_the_live_data_as_of_then(
+        app: FastAPI, api: httpx.AsyncClient, targets: Targets, main_pair: MariaDBPair,
+        archiver: Path, tmp_path: Path) -> None:
+    """Restore to T and swap it in while shoppers keep checking out: the live orders are those
+    committed by T plus those placed after the cut-over; every order answered 201 between T and
+    the cut-over is kept aside, none lost; the replica holds what the primary holds."""
+    services = services_of(app)
+    await setup_shop(services)
+    sku = await add_product(services, on_hand=100_000)
+    shoppers = [await sign_up(api) for _ in range(SHOPPERS)]
+    load = await CheckoutLoad.start(api, shoppers, sku)
+    try:
+        await load.wait_for_orders(10)
+        base = await asyncio.to_thread(take_base, targets, "main")
+        await keep_writing(load, base.finished + timedelta(seconds=4))
+        noted = wall()
+        await keep_writing(load, noted + timedelta(seconds=4))
+        boundary = second_between(base.finished, wall())
+        await wait_archived(targets)
+        restored = await restore(targets, boundary, tmp_path / "swap")
+        try:
+            at_t = {row[0] for row in parse_batch(restored.sql("SELECT number FROM orders",
+                                                               "orchid_main"))}
+            kept = {table: row_digests(parse_batch(restored.sql(digest_sql(main_pair, table),
+                                                                "orchid_main")))
+                    for table in ORDER_TABLES}
+            swap_began = wall()
+            report = await asyncio.to_thread(swap_in, targets, restored)
+            swap_ended = wall()
+        finally:
+            stop_restored(restored.folder)
+        await load.wait_for_orders(10)  # the shop sells on the swapped-in data
+    finally:
+        await load.stop()
+    assert not load.errors(), load.errors()[:3]
+    assert report.replicas == ["replica-1"] and report.rows > 0
+    placed = load.placed()
+    live = {row[0] for row in main_pair.primary.sql("SELECT number FROM orders", "orchid_main")}
+    aside = {row[0] for row in main_pair.primary.sql("SELECT number FROM orders",
+                                                     report.discarded)}
+    after_t = {n for n, a in placed.items() if a.started >= boundary and a.finished < swap_began}
+    after_swap = {n for n, a in placed.items() if a.started > swap_ended}
+    assert at_t and after_t and after_swap, "the drill needs orders in every period"
+    assert not set(placed) - live - aside, "an order answered 201 is in neither schema"
+    assert at_t <= live and after_swap <= live
+    assert not after_t & live, f"written after T yet live: {sorted(after_t & live)[:5]}"
+    assert after_t <= aside and at_t <= aside  # the old tables are kept whole
+    assert live - at_t <= {n for n, a in placed.items() if a.finished > swap_began}
+    for table in ORDER_TABLES:  # the rows as of T, exactly as the restore holds them
+        now = row_digests(main_pair.primary.sql(digest_sql(main_pair, table), "orchid_main"))
+        assert {k: now.get(k) for k in kept[table]} == kept[table], f"{table} changed by the swap"
+    main_pair.wait_replicated()
+    replica = main_pair.replicas[0]
+    for table in ORDER_TABLES:
+        statement = digest_sql(main_pair, table)
+        assert replica.sql(statement, "orchid_main") == \
+            main_pair.primary.sql(statement, "orchid_main"), f"{table}: the replica differs"
+    staging = main_pair.primary.sql("SELECT COUNT(*) FROM information_schema.schemata "
+                                    "WHERE schema_name LIKE 'orchid_main_restored_%'")
+    assert staging == [("0",)], "the staging schema is left behind"
+
+
+@pytest.mark.usefixtures("settings")  # the schema, migrated
+async def test_a_swap_of_a_restore_at_another_migration_is_refused_and_changes_nothing(
+        targets: Targets, main_pair: MariaDBPair, archiver: Path, tmp_path: Path) -> None:
+    """The running app expects the live schema: a restore from before a migration is refused
+    before anything is copied."""
+    base = await asyncio.to_thread(take_base, targets, "main")
+    await wait_archived(targets)
+    point = base.finished.replace(microsecond=0) + timedelta(seconds=1)
+    restored = await asyncio.to_thread(restore_to, targets, "main", to=point,
+                                       into=tmp_path / "restored",
+                                       clock=lambda: point + timedelta(seconds=1))
+    schemas = "SELECT schema_name FROM information_schema.schemata ORDER BY 1"
+    before = main_pair.primary.sql(schemas)
+    try:
+        # root writes through read_only: the restore made "before the last migration".
+        restored.sql("UPDATE alembic_version SET version_num = 'a-past-revision'", "orchid_main")
+        with pytest.raises(SwapRefused, match="a-past-revision"):
+            await asyncio.to_thread(swap_in, targets, restored)
+    finally:
+        stop_restored(restored.folder)
+    assert main_pair.primary.sql(schemas) == before
+    assert main_pair.primary.sql("SELECT @@read_only") == [("0",)]

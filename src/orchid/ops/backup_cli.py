@@ -29,9 +29,17 @@ from orchid.ops import backup as backups
 from orchid.ops import binlogs, retention, schedule
 from orchid.ops import search as search_ops
 from orchid.ops.cli import Database, StateDir, ops_app, targets
-from orchid.ops.restore import RestoreFailed, parse_point, restore_to, stop_restored
+from orchid.ops.restore import (
+    Restored,
+    RestoreFailed,
+    load_restored,
+    parse_point,
+    restore_to,
+    stop_restored,
+)
 from orchid.ops.retention import Policy
 from orchid.ops.search import SearchOpsFailed
+from orchid.ops.swap import SwapRefused, swap_in
 from orchid.ops.targets import Targets
 
 console = Console()
@@ -185,6 +193,9 @@ def restore(
     into: Annotated[Path, typer.Option(help="A new folder for the restored server.")],
     database: Annotated[str, typer.Option(help="main or warehouse.")] = "main",
     port: Annotated[int | None, typer.Option(help="Its port (default: a free one).")] = None,
+    swap: Annotated[bool, typer.Option(help="Then swap it in for the live data "
+                                            "(as restore-swap).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Swap without asking.")] = False,
     state_dir: StateDir = None,
 ) -> None:
     """Restore a database as it was at a second, beside the live one, read-only."""
@@ -200,6 +211,47 @@ def restore(
                   f"{restored.seconds:.1f} s: GTID {restored.gtid}")
     console.print(f"running read-only on 127.0.0.1:{restored.port} (socket {restored.socket}, "
                   f"pid {restored.pid}); stop it with `orchid ops restore-stop --into {into}`")
+    if swap:
+        _swap(found, restored, yes=yes)
+
+
+@ops_app.command("restore-swap")
+def restore_swap(
+    into: Annotated[Path, typer.Option(help="The restore's folder.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Swap without asking.")] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Make a restored server's data the live data (on the primary; replicas and the app
+    follow). The live tables are kept in <schema>_before_<time>."""
+    try:
+        restored = load_restored(into)
+    except RestoreFailed as exc:
+        console.print(f"[red]swap refused:[/red] {exc}")
+        raise typer.Exit(1) from None
+    _swap(targets(state_dir), restored, yes=yes)
+
+
+def _swap(found: Targets, restored: Restored, *, yes: bool) -> None:
+    schema = found.cluster(restored.database).schema
+    if not yes:
+        typer.confirm(f"Replace the live {restored.database} data ({schema}) with the data as "
+                      f"of {restored.to.isoformat()}? Every write since then leaves the live "
+                      "tables (kept aside)", abort=True)
+    try:
+        report = swap_in(found, restored, step=lambda what: console.print(f"  {what}"))
+    except (SwapRefused, KeyError) as exc:
+        console.print(f"[red]swap refused:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"{report.database} on {report.primary} is now as of {report.to.isoformat()}: "
+                  f"{report.tables} tables, {report.rows} rows copied in "
+                  f"{report.staged_seconds:.1f} s, cut over in {report.cut_over_seconds:.3f} s; "
+                  f"replicas applied it: {', '.join(report.replicas) or 'none'}")
+    console.print(f"the tables that were live are in {report.discarded}: copy back what should "
+                  f"stay, then DROP DATABASE `{report.discarded}`")
+    if report.database == "main":
+        console.print("rebuild the search index from the restored catalog: "
+                      "`orchid search reindex`; cached answers expire within "
+                      "ORCHID_CACHE_TTL_SECONDS (300 s by default)")
 
 
 @ops_app.command("restore-stop")

@@ -140,7 +140,7 @@ def _unplanned(cluster: Cluster, now: Topology, *, to: str | None, force: bool,
     with timer.step(f"let {new.name} apply its relay log (MASTER_GTID_WAIT, "
                     f"up to {max_lag:.0f} s)"):
         state = now.state(new.name)
-        applied = _gtid_wait(cluster, new, format_position(state.received), max_lag)
+        applied = topology.gtid_wait(cluster, new, format_position(state.received), max_lag)
     if not applied:
         if not force:
             raise FailoverRefused(
@@ -173,7 +173,7 @@ def _planned(cluster: Cluster, now: Topology, *, to: str | None, force: bool, ma
     try:
         position = mysql.value(old, cluster.admin, "SELECT @@global.gtid_binlog_pos") or ""
         with timer.step(f"wait for {new.name} to apply {old.name}'s {position or 'nothing'}"):
-            caught_up = _gtid_wait(cluster, new, position, catch_up_timeout)
+            caught_up = topology.gtid_wait(cluster, new, position, catch_up_timeout)
         if not caught_up:
             raise FailoverRefused(f"{new.name} did not reach {position} within "
                                   f"{catch_up_timeout:.0f} s")
@@ -219,16 +219,6 @@ def _candidate(cluster: Cluster, now: Topology, old: Member, *, to: str | None, 
     say(f"    chosen: {chosen.name} (has {format_position(chosen.has) or 'nothing'}, "
         f"{chosen.unapplied} unapplied)")
     return cluster.member(chosen.name)
-
-
-def _gtid_wait(cluster: Cluster, member: Member, position: str, timeout: float) -> bool:
-    """True once `member` has applied `position` (within `timeout` seconds)."""
-    if not position:
-        return True
-    got = mysql.value(member, cluster.admin,
-                      f"SELECT MASTER_GTID_WAIT('{position}', {timeout:.3f})",
-                      timeout=timeout + 30)
-    return got == "0"
 
 
 def repoint_sql(primary: Member) -> str:

@@ -10,11 +10,13 @@
    whole seconds, so "up to T" means every transaction whose events all fall in a second ≤ T.
    A transaction cut by the stop is never applied in part: the client sees BEGIN without
    COMMIT, and its disconnect rolls it back;
-5. leave the server running read-only for inspection; stop it with `stop_restored`.
+5. leave the server running read-only for inspection; stop it with `stop_restored`, or swap
+   its data in for the live data with ops/swap.py.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -41,6 +43,7 @@ from orchid.stack.servers import (
 _started: dict[int, subprocess.Popen[bytes]] = {}
 RESTORED_SERVER_ID = 4242  # distinct from every member: it may be wired as a replica later
 READY_TIMEOUT = 120.0
+RESTORED_FILE = "restored.json"
 Step = Callable[[str], None]
 
 
@@ -60,9 +63,31 @@ class Restored:
     gtid: str  # the position reached
     to: datetime
     seconds: float
+    database: str = "main"
 
     def sql(self, statement: str, database: str | None = None) -> str:
         return mariadb_sql(self.socket, statement, database)
+
+    def save(self) -> None:
+        """What a later command (restore-swap, restore-stop) needs, beside the data."""
+        (self.folder / "restored.pid").write_text(str(self.pid))
+        (self.folder / RESTORED_FILE).write_text(json.dumps({
+            "database": self.database, "port": self.port, "pid": self.pid,
+            "socket": str(self.socket), "base": self.base, "gtid": self.gtid,
+            "to": self.to.isoformat(), "seconds": self.seconds}, indent=1))
+
+
+def load_restored(into: Path) -> Restored:
+    """The restored server a restore left running in `into`."""
+    try:
+        saved = json.loads((into / RESTORED_FILE).read_text())
+    except (OSError, ValueError) as exc:
+        raise RestoreFailed(f"{into} holds no restore (no readable {RESTORED_FILE})") from exc
+    if not (into / "restored.pid").exists():
+        raise RestoreFailed(f"the restored server in {into} was stopped")
+    return Restored(into, int(saved["port"]), int(saved["pid"]), Path(saved["socket"]),
+                    saved["base"], saved["gtid"], datetime.fromisoformat(saved["to"]),
+                    float(saved["seconds"]), saved["database"])
 
 
 def parse_point(text: str) -> datetime:
@@ -130,9 +155,10 @@ def restore_to(targets: Targets, database: str, *, to: datetime, into: Path,
     except BaseException:
         _stop(proc.pid)
         raise
-    (into / "restored.pid").write_text(str(proc.pid))
-    return Restored(into, port, proc.pid, sock, last.id, reached or last.gtid, to,
-                    time.monotonic() - began)
+    restored = Restored(into, port, proc.pid, sock, last.id, reached or last.gtid, to,
+                        time.monotonic() - began, database)
+    restored.save()
+    return restored
 
 
 def _prepare(data: Path, incremental: Path | None, into: Path) -> None:

@@ -190,3 +190,13 @@ def primary_member(cluster: Cluster) -> Member | None:
     one), or None when there is none — or more than one."""
     state = read(cluster).primary
     return cluster.member(state.name) if state is not None else None
+
+
+def gtid_wait(cluster: Cluster, member: Member, position: str, timeout: float) -> bool:
+    """True once `member` has applied `position` (within `timeout` seconds)."""
+    if not position:
+        return True
+    got = mysql.value(member, cluster.admin,
+                      f"SELECT MASTER_GTID_WAIT('{position}', {timeout:.3f})",
+                      timeout=timeout + 30)
+    return got == "0"
