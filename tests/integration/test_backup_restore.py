@@ -155,6 +155,15 @@ async def keep_writing(load: CheckoutLoad, until: datetime) -> None:
         await load.wait_for_orders(1)
 
 
+async def shoppers_checking_out(app: FastAPI, api: httpx.AsyncClient) -> CheckoutLoad:
+    """SHOPPERS signed-up customers checking out one well-stocked product without pause."""
+    services = services_of(app)
+    await setup_shop(services)
+    sku = await add_product(services, on_hand=100_000)
+    shoppers = [await sign_up(api) for _ in range(SHOPPERS)]
+    return await CheckoutLoad.start(api, shoppers, sku)
+
+
 async def wait_archived(targets: Targets) -> None:
     await until_async(lambda: asyncio.to_thread(caught_up, targets, "main"), timeout=30,
                       what="the binlog archive catching up with the primary")
@@ -163,11 +172,7 @@ async def wait_archived(targets: Targets) -> None:
 async def test_restore_to_a_second_holds_exactly_the_orders_committed_by_then(
         app: FastAPI, api: httpx.AsyncClient, targets: Targets, main_pair: MariaDBPair,
         archiver: Path, tmp_path: Path) -> None:
-    services = services_of(app)
-    await setup_shop(services)
-    sku = await add_product(services, on_hand=100_000)
-    shoppers = [await sign_up(api) for _ in range(SHOPPERS)]
-    load = await CheckoutLoad.start(api, shoppers, sku)
+    load = await shoppers_checking_out(app, api)
     try:
         await load.wait_for_orders(20)
         full = await asyncio.to_thread(take_base, targets, "main")
@@ -314,11 +319,7 @@ async def test_a_restore_swapped_in_under_checkouts_makes_the_live_data_as_of_th
     """Restore to T and swap it in while shoppers keep checking out: the live orders are those
     committed by T plus those placed after the cut-over; every order answered 201 between T and
     the cut-over is kept aside, none lost; the replica holds what the primary holds."""
-    services = services_of(app)
-    await setup_shop(services)
-    sku = await add_product(services, on_hand=100_000)
-    shoppers = [await sign_up(api) for _ in range(SHOPPERS)]
-    load = await CheckoutLoad.start(api, shoppers, sku)
+    load = await shoppers_checking_out(app, api)
     try:
         await load.wait_for_orders(10)
         base = await asyncio.to_thread(take_base, targets, "main")

@@ -232,12 +232,12 @@ def restore_swap(
 
 
 def _swap(found: Targets, restored: Restored, *, yes: bool) -> None:
-    schema = found.cluster(restored.database).schema
-    if not yes:
-        typer.confirm(f"Replace the live {restored.database} data ({schema}) with the data as "
-                      f"of {restored.to.isoformat()}? Every write since then leaves the live "
-                      "tables (kept aside)", abort=True)
     try:
+        schema = found.cluster(restored.database).schema
+        if not yes:
+            typer.confirm(f"Replace the live {restored.database} data ({schema}) with the data "
+                          f"as of {restored.to.isoformat()}? Every write since then leaves the "
+                          "live tables (kept aside)", abort=True)
         report = swap_in(found, restored, step=lambda what: console.print(f"  {what}"))
     except (SwapRefused, KeyError) as exc:
         console.print(f"[red]swap refused:[/red] {exc}")

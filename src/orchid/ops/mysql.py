@@ -7,6 +7,7 @@ is what every such place has, and it speaks TLS and unix sockets alike.
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 from orchid.ops.targets import Admin, Member, client_options
 from orchid.stack.servers import binary
@@ -52,3 +53,21 @@ def reachable(member: Member, admin: Admin, *, timeout: float = 5) -> bool:
     except SqlFailed:
         return False
     return True
+
+
+def stream(reader: list[str], writer: list[str], log: Path, *,
+           env: dict[str, str] | None = None) -> tuple[int, int]:
+    """`reader | writer`, streamed (a day of binlogs or a dump does not fit in memory), both
+    tools' messages appended to `log`; returns both exit codes."""
+    with log.open("ab") as out:
+        source = subprocess.Popen(reader, stdout=subprocess.PIPE, stderr=out, env=env)
+        sink = subprocess.run(writer, stdin=source.stdout, stdout=out, stderr=out)
+        assert source.stdout is not None
+        source.stdout.close()
+        source.wait()
+    return source.returncode, sink.returncode
+
+
+def log_tail(log: Path, lines: int = 5) -> str:
+    """The last lines of a log, to quote in a failure."""
+    return "\n".join(log.read_text(errors="replace").strip().splitlines()[-lines:])

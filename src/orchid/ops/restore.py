@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from orchid.ops import mysql
 from orchid.ops.backup import BackupFailed, BaseManifest, base_dir, bases, chain
 from orchid.ops.binlogs import archived
-from orchid.ops.targets import Targets
+from orchid.ops.targets import Member, Targets
 from orchid.stack.servers import (
     binary,
     free_port,
@@ -67,6 +68,11 @@ class Restored:
 
     def sql(self, statement: str, database: str | None = None) -> str:
         return mariadb_sql(self.socket, statement, database)
+
+    @property
+    def member(self) -> Member:
+        """The restored server as the ops tools address a server (root on its socket)."""
+        return Member("restored", "127.0.0.1", self.port, socket=self.socket)
 
     def save(self) -> None:
         """What a later command (restore-swap, restore-stop) needs, beside the data."""
@@ -210,19 +216,13 @@ def _replay(files: list[Path], gtid: str, to: datetime, sock: Path, into: Path) 
               "--binary-mode"]
     # --stop-datetime is read in the local time zone: make that UTC.
     env = {**os.environ, "TZ": "UTC"}
-    with (into / "replay.log").open("ab") as log:
-        source = subprocess.Popen(reader, stdout=subprocess.PIPE, stderr=log, env=env)
-        sink = subprocess.run(writer, stdin=source.stdout, stdout=log, stderr=log)
-        assert source.stdout is not None
-        source.stdout.close()
-        source.wait()
-    if source.returncode != 0 and sink.returncode == 0 and gtid and _archive_ends_at(files, gtid):
+    log = into / "replay.log"
+    read, wrote = mysql.stream(reader, writer, log, env=env)
+    if read != 0 and wrote == 0 and gtid and _archive_ends_at(files, gtid):
         return  # the base is the archive's last transaction: nothing came after it
-    if source.returncode != 0 or sink.returncode != 0:
-        said = (into / "replay.log").read_text(errors="replace").strip().splitlines()[-5:]
-        raise RestoreFailed(f"replaying binlogs failed (reader {source.returncode}, "
-                            f"writer {sink.returncode}); {into / 'replay.log'} ends:\n"
-                            + "\n".join(said))
+    if read != 0 or wrote != 0:
+        raise RestoreFailed(f"replaying binlogs failed (reader {read}, writer {wrote}); "
+                            f"{log} ends:\n{mysql.log_tail(log)}")
 
 
 GTID_EVENT = re.compile(r"\tGTID (\d+)-(\d+)-(\d+)")

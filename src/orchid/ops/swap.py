@@ -27,7 +27,6 @@ cut-over drops the staging schema and leaves the live data as it was.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from datetime import UTC, datetime
 
 from orchid.ops import mysql, topology
 from orchid.ops.restore import Restored
-from orchid.ops.targets import Cluster, Member, Targets, client_options
+from orchid.ops.targets import Admin, Cluster, Member, Targets, client_options
 from orchid.stack.servers import binary
 
 Step = Callable[[str], None]
@@ -127,9 +126,7 @@ def rename_sql(schema: str, staged: str, discarded: str, tables: list[str]) -> s
 def _check(cluster: Cluster, primary: Member, restored: Restored) -> list[str]:
     """The tables to swap (the schema's own, not an online change's shadow tables)."""
     schema = cluster.schema
-    live = _tables(lambda q: [str(r[0]) for r in _rows(cluster, primary, q)], schema)
-    mine = _tables(lambda q: [line.split("\t")[0] for line in restored.sql(q).splitlines()],
-                   schema)
+    live, mine = _tables(cluster, primary), _tables(cluster, restored.member, as_root=True)
     if not mine:
         raise SwapRefused(f"the restored server holds no tables in {schema}")
     if set(live) != set(mine):
@@ -138,7 +135,7 @@ def _check(cluster: Cluster, primary: Member, restored: Restored) -> list[str]:
     if VERSION_TABLE in live:
         query = f"SELECT version_num FROM `{schema}`.`{VERSION_TABLE}`"
         now = sorted(str(r[0]) for r in _rows(cluster, primary, query))
-        then = sorted(restored.sql(query).split())
+        then = sorted(str(r[0]) for r in _rows(cluster, restored.member, query, as_root=True))
         if now != then:
             raise SwapRefused(f"the restored schema is at migration {then}, the live one at "
                               f"{now}: the running app expects the live one (upgrade the "
@@ -151,43 +148,41 @@ def _check(cluster: Cluster, primary: Member, restored: Restored) -> list[str]:
     return sorted(mine)
 
 
-def _tables(ask: Callable[[str], list[str]], schema: str) -> list[str]:
+def _tables(cluster: Cluster, member: Member, *, as_root: bool = False) -> list[str]:
     # Names with a leading underscore are an online schema change's shadow or old tables.
-    return [name for name in ask("SELECT table_name FROM information_schema.tables WHERE "
-                                 f"table_schema = '{schema}' AND table_type = 'BASE TABLE'")
-            if not name.startswith("_")]
+    rows = _rows(cluster, member, "SELECT table_name FROM information_schema.tables WHERE "
+                                  f"table_schema = '{cluster.schema}' AND "
+                                  "table_type = 'BASE TABLE'", as_root=as_root)
+    return [str(row[0]) for row in rows if not str(row[0]).startswith("_")]
 
 
 def _copy(cluster: Cluster, primary: Member, restored: Restored, tables: list[str],
           staged: str) -> None:
     """mariadb-dump from the restored server, streamed into the staging schema."""
-    reader = [binary("mariadb-dump"), "--no-defaults", "--user=root",
-              f"--socket={restored.socket}", "--single-transaction", "--skip-lock-tables",
-              "--skip-triggers", "--hex-blob", "--no-create-db", "--quick",
-              cluster.schema, *tables]
     log = restored.folder / "swap.log"
-    with client_options(primary, cluster.admin) as options, log.open("ab") as errors:
-        writer = [binary("mariadb"), f"--defaults-file={options}", "--batch",
+    with client_options(restored.member, Admin()) as source, \
+            client_options(primary, cluster.admin) as target:
+        reader = [binary("mariadb-dump"), f"--defaults-file={source}", "--single-transaction",
+                  "--skip-lock-tables", "--skip-triggers", "--hex-blob", "--no-create-db",
+                  "--quick", cluster.schema, *tables]
+        writer = [binary("mariadb"), f"--defaults-file={target}", "--batch",
                   "--connect-timeout=5", staged]
-        source = subprocess.Popen(reader, stdout=subprocess.PIPE, stderr=errors)
-        sink = subprocess.run(writer, stdin=source.stdout, stdout=errors, stderr=errors)
-        assert source.stdout is not None
-        source.stdout.close()
-        source.wait()
-    if source.returncode != 0 or sink.returncode != 0:
-        said = log.read_text(errors="replace").strip().splitlines()[-5:]
-        raise SwapRefused(f"copying the restored tables failed (dump {source.returncode}, "
-                          f"load {sink.returncode}); {log} ends:\n" + "\n".join(said))
+        dumped, loaded = mysql.stream(reader, writer, log)
+    if dumped != 0 or loaded != 0:
+        raise SwapRefused(f"copying the restored tables failed (dump {dumped}, load {loaded}); "
+                          f"{log} ends:\n{mysql.log_tail(log)}")
 
 
 def _compare(cluster: Cluster, primary: Member, restored: Restored, tables: list[str],
              staged: str) -> int:
     """Every staged table's checksum as the restored one's; the rows copied."""
-    names = ", ".join(f"`{{schema}}`.`{t}`" for t in tables)
-    theirs = {line.split("\t")[0].split(".", 1)[1]: line.split("\t")[1] for line in
-              restored.sql("CHECKSUM TABLE " + names.format(schema=cluster.schema)).splitlines()}
-    ours = {str(row[0]).split(".", 1)[1]: row[1] for row in
-            _rows(cluster, primary, "CHECKSUM TABLE " + names.format(schema=staged))}
+    def checksums(member: Member, schema: str, *, as_root: bool = False) -> dict[str, object]:
+        names = ", ".join(f"`{schema}`.`{t}`" for t in tables)
+        return {str(row[0]).split(".", 1)[1]: row[1] for row in
+                _rows(cluster, member, "CHECKSUM TABLE " + names, as_root=as_root)}
+
+    theirs = checksums(restored.member, cluster.schema, as_root=True)
+    ours = checksums(primary, staged)
     differ = sorted(t for t in tables if theirs.get(t) != ours.get(t))
     if differ:
         raise SwapRefused(f"the staged copy differs from the restored server in {differ}")
@@ -223,8 +218,12 @@ def _schema_charset(cluster: Cluster, primary: Member) -> tuple[str, str]:
     return str(charset), str(collation)
 
 
-def _rows(cluster: Cluster, member: Member, statement: str) -> list[tuple[str | None, ...]]:
-    return [tuple(row.values()) for row in mysql.run(member, cluster.admin, statement)]
+def _rows(cluster: Cluster, member: Member, statement: str, *,
+          as_root: bool = False) -> list[tuple[str | None, ...]]:
+    """Rows as tuples; `as_root` for the restored server (root on its socket), else the
+    cluster's operator account."""
+    admin = Admin() if as_root else cluster.admin
+    return [tuple(row.values()) for row in mysql.run(member, admin, statement)]
 
 
 def _sql(cluster: Cluster, member: Member, statement: str) -> None:
