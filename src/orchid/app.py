@@ -17,6 +17,7 @@ from orchid.kit.headers import SecurityHeadersMiddleware
 from orchid.kit.observability import RequestContextMiddleware, health_router
 from orchid.kit.openapi import install_problem_docs
 from orchid.platform import Resources
+from orchid.services import MAIN_DB, REDIS, WAREHOUSE_DB
 from orchid.services.registry import assemble, check_placement, specs
 
 
@@ -61,9 +62,13 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)  # outside even the 413 the one above sends
 
-    checks = {"main_db": resources.main_db.ping, "warehouse_db": resources.warehouse_db.ping}
+    # Ready when the stores of the services placed here answer: a storefront process is not
+    # taken out of its balancer because the warehouse database it never uses is down.
+    stores = {store for name in placed for store in specs()[name].stores}
+    known = {MAIN_DB: resources.main_db.ping, WAREHOUSE_DB: resources.warehouse_db.ping}
     if settings.redis_url:
-        checks["redis"] = resources.store.ping
+        known[REDIS] = resources.store.ping
+    checks = {store: check for store, check in known.items() if store in stores}
     app.include_router(health_router(checks, metrics_networks=settings.metrics_allowed_networks))
     app.include_router(docs_router(title=app.title))
     for router in assembly.routers:

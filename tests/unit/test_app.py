@@ -62,6 +62,23 @@ async def test_a_subset_process_serves_only_its_routes(data_dir: Path) -> None:
             await accounts.authenticate(token="x")
 
 
+@pytest.mark.parametrize(("services", "checked"), [
+    (["storefront"], {}),
+    (["inventory"], {"warehouse_db": "ok"}),
+    (["catalog", "orders"], {"main_db": "ok"}),  # no Redis configured: nothing to ask
+])
+async def test_readiness_asks_only_the_stores_of_the_services_placed_here(
+        data_dir: Path, services: list[str], checked: dict[str, str]) -> None:
+    app: FastAPI = create_app(embedded_settings(data_dir, services=services,
+                                                **split_overrides()))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            ready = await c.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == checked
+
+
 async def test_oversized_bodies_are_refused_before_parsing(api: httpx.AsyncClient,
                                                            staff_headers: dict[str, str]) -> None:
     huge = b'{"slug": "' + b"a" * (2 * 1024 * 1024) + b'"}'

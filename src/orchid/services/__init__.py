@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from orchid.kit.errors import HtmlErrorPage
     from orchid.platform import Resources
 
+# The stores a service keeps its data in (or its cache and sessions): what a process placing it
+# must be able to reach, what its /readyz checks, and what its Deployment is given.
+MAIN_DB, WAREHOUSE_DB, REDIS, ELASTICSEARCH = "main_db", "warehouse_db", "redis", "elasticsearch"
+STORES = (MAIN_DB, WAREHOUSE_DB, REDIS, ELASTICSEARCH)
+
 Service = TypeVar("Service")
 Peers = TypeVar("Peers")
 
@@ -30,8 +35,9 @@ class ServiceSpec(Generic[Service, Peers]):
     """What the platform needs to place one service.
 
     `interface` is None for a service that nothing calls across processes (the storefront's
-    pages). A service that serves pages gives `error_page`, which answers a browser's unknown
-    address in its process. `background` runs for the life of a process that places the
+    pages). `stores` names what it reads and writes itself (of `STORES`), never its peers'.
+    A service that serves pages gives `error_page`, which answers a browser's unknown address
+    in its process. `background` runs for the life of a process that places the
     service (cancelled at shutdown); `close` releases what the service holds.
     """
 
@@ -40,6 +46,7 @@ class ServiceSpec(Generic[Service, Peers]):
     peers: type[Peers]
     build: Callable[[Resources, Peers], Service]
     router: APIRouter
+    stores: frozenset[str]
     error_page: HtmlErrorPage | None = None
     background: Callable[[Service, Settings], Awaitable[None]] | None = None
     close: Callable[[Service], Awaitable[None]] | None = None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from orchid.services import ServiceSpec
+from orchid.services import REDIS, ServiceSpec
 from orchid.services.cart import api
 from orchid.services.cart.peers import Peers
 from orchid.services.cart.service import CartService, build
 
 SPEC = ServiceSpec(name="cart", interface=CartService, peers=Peers, build=build,
-                   router=api.router)
+                   router=api.router, stores=frozenset({REDIS}))

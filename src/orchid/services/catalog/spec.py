@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from orchid.services import ServiceSpec
+from orchid.services import MAIN_DB, REDIS, ServiceSpec
 from orchid.services.catalog import api
 from orchid.services.catalog.peers import Peers
 from orchid.services.catalog.service import CatalogService, build
 
 SPEC = ServiceSpec(name="catalog", interface=CatalogService, peers=Peers, build=build,
-                   router=api.router)
+                   router=api.router, stores=frozenset({MAIN_DB, REDIS}))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchid.services import ServiceSpec
+from orchid.services import MAIN_DB, ServiceSpec
 from orchid.services.orders import api
 from orchid.services.orders.peers import Peers
 from orchid.services.orders.service import OrdersService, build
@@ -10,4 +10,4 @@ from orchid.services.orders.tasks import run_sweeper
 
 # Expired reservations and abandoned checkouts are cleaned up wherever orders runs.
 SPEC = ServiceSpec(name="orders", interface=OrdersService, peers=Peers, build=build,
-                   router=api.router, background=run_sweeper)
+                   router=api.router, stores=frozenset({MAIN_DB}), background=run_sweeper)

@@ -8,4 +8,4 @@ from orchid.services.storefront.peers import Peers
 from orchid.services.storefront.service import build
 
 SPEC = ServiceSpec(name="storefront", interface=None, peers=Peers, build=build,
-                   router=api.router, error_page=render.error_page)
+                   router=api.router, stores=frozenset(), error_page=render.error_page)
