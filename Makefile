@@ -7,9 +7,9 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TEST_PACKAGES := mariadb-server mariadb-client mariadb-backup percona-toolkit redis-server \
                  openjdk-17-jre-headless maven unzip prometheus \
                  nginx libnginx-mod-http-modsecurity modsecurity-crs tor-geoipdb \
-                 chromium wrk
+                 chromium wrk podman runc debootstrap
 
-.PHONY: run test install servers elasticsearch lint check clean
+.PHONY: run test install servers elasticsearch deploy-tools lint check clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,11 +48,35 @@ servers:
 elasticsearch: servers
 	scripts/fetch-elasticsearch.sh
 
+# What tests/deploy needs beside the app's venv: the linters and scanners in venvs of their own
+# (their pins clash with the app's), Trivy built from the Go module proxy (GOEXPERIMENT=jsonv2,
+# as its release build), and a debootstrapped Debian root for the image and the Ansible target.
+TOOLS   := .cache/venvs
+TRIVY_VERSION := v0.74.0
+
+$(TOOLS)/%/.installed: deploy/tools/%.txt
+	rm -rf $(TOOLS)/$*
+	$(PYTHON) -m venv $(TOOLS)/$*
+	$(TOOLS)/$*/bin/pip install --quiet --upgrade pip
+	$(TOOLS)/$*/bin/pip install --quiet -r $<
+	touch $@
+
+.cache/bin/trivy:
+	mkdir -p .cache/bin
+	GOEXPERIMENT=jsonv2 GOBIN=$(abspath .cache/bin) GOFLAGS=-trimpath \
+	  go install github.com/aquasecurity/trivy/cmd/trivy@$(TRIVY_VERSION)
+
+.cache/debian/bookworm-python.tar: scripts/debian-root.sh
+	$(SUDO) scripts/debian-root.sh
+
+deploy-tools: servers $(TOOLS)/checkov/.installed $(TOOLS)/ansible/.installed .cache/bin/trivy \
+              .cache/debian/bookworm-python.tar
+
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src tests
 
-test: install servers elasticsearch lint
+test: install servers elasticsearch deploy-tools lint
 	$(BIN)/pytest
 
 clean:

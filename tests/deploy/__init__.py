@@ -1,0 +1,1 @@
+"""Deploy tests: the image, the manifests, Terraform, Ansible and the pipelines."""

@@ -1,0 +1,24 @@
+"""The deploy tests: the image built and run for real, the manifests, Terraform, Ansible and the
+pipelines rendered and checked with the tools production uses (see docs/deploy.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support import podman
+from tests.support.fixtures import main_db_pair, redis_server, warehouse_db_pair
+
+__all__ = ["main_db_pair", "orchid_image", "redis_server", "warehouse_db_pair"]
+
+
+@pytest.fixture(scope="session")
+def orchid_image() -> Iterator[str]:
+    """The image, built once per session from deploy/image/Dockerfile on the local base."""
+    podman.require_podman()
+    tag = f"localhost/orchid:test-{os.getpid()}"
+    podman.build(tag, base=podman.import_base())
+    yield tag
+    podman.podman("rmi", "--force", tag, check=False)
