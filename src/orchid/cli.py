@@ -13,6 +13,7 @@ import typer
 import uvicorn
 
 from orchid.config import Settings, ensure_dev_internal_keys, ensure_dev_secret, load_settings
+from orchid.deploy.cli import deploy_app
 from orchid.edge.cli import edge_app
 from orchid.kit.observability import configure_logging
 from orchid.loadtest.cli import bench
@@ -35,6 +36,7 @@ app.command("down")(stack_cli.down)
 app.command("bench")(bench)
 app.add_typer(edge_app, name="edge")
 app.add_typer(ops_app, name="ops")
+app.add_typer(deploy_app, name="deploy")
 
 
 def _settings(**overrides: object) -> Settings:

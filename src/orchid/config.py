@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     ops_ca_file: Path | None = None
     ops_snapshot_repository: Path | None = None  # Elasticsearch's path.repo, as it sees it
     backup_dir: Path = Path(".orchid/backups")
+    # On GKE the databases are Cloud SQL: the primaries' connection names (project:region:name)
+    # that `orchid ops cloud-backup` backs up.
+    ops_cloud_sql_primaries: Annotated[list[str], NoDecode] = Field(default_factory=list)
     backup_keep_daily: int = 7
     backup_keep_weekly: int = 4
     backup_keep_monthly: int = 12
@@ -117,6 +120,7 @@ class Settings(BaseSettings):
     migrations_dir: Path = Path(__file__).resolve().parents[2] / "migrations"
 
     @field_validator("main_replica_urls", "warehouse_replica_urls", "services",
+                     "ops_cloud_sql_primaries",
                      "trusted_proxies", "metrics_allowed_networks", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:

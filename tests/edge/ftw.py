@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml  # type: ignore[import-untyped]  # PyYAML comes with uvicorn[standard]; no stubs
+import yaml
 
 # Where the corpus test leaves its score for the terminal summary (see conftest.py).
 WAF_SCORE = pytest.StashKey[list[str]]()

@@ -31,6 +31,7 @@ def targets(state_dir: Path | None) -> Targets:
 def _register() -> None:
     # Each module adds its commands to ops_app; imported here so `orchid ops --help` lists all.
     from orchid.ops import backup_cli, failover_cli, iam_cli, schema_change_cli  # noqa: F401
+    from orchid.ops import cloud_sql_cli as _cloud_sql  # noqa: F401
     from orchid.ops import search_cli as _search  # noqa: F401
 
 
