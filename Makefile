@@ -9,7 +9,7 @@ TEST_PACKAGES := mariadb-server mariadb-client mariadb-backup percona-toolkit re
                  nginx libnginx-mod-http-modsecurity modsecurity-crs tor-geoipdb \
                  chromium wrk podman runc debootstrap
 
-.PHONY: run test install servers elasticsearch deploy-tools lint check clean
+.PHONY: run test install servers elasticsearch deploy-tools kustomize lint check clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,8 +69,18 @@ $(TOOLS)/%/.installed: deploy/tools/%.txt
 .cache/debian/bookworm-python.tar: scripts/debian-root.sh
 	$(SUDO) scripts/debian-root.sh
 
+# Groovy, from Maven Central into Maven's own cache: compiles the Jenkinsfile in the tests.
+GROOVY_JAR := $(HOME)/.m2/repository/org/apache/groovy/groovy/4.0.33/groovy-4.0.33.jar
+$(GROOVY_JAR):
+	mvn -q dependency:get -Dartifact=org.apache.groovy:groovy:4.0.33
+
+# kubectl carries kustomize; where kubectl is missing, kustomize from the Go module proxy.
+kustomize:
+	@command -v kubectl >/dev/null || [ -x .cache/bin/kustomize ] || \
+	  GOBIN=$(abspath .cache/bin) go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0
+
 deploy-tools: servers $(TOOLS)/checkov/.installed $(TOOLS)/ansible/.installed .cache/bin/trivy \
-              .cache/debian/bookworm-python.tar
+              .cache/debian/bookworm-python.tar $(GROOVY_JAR) kustomize
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -39,17 +39,21 @@ def render(
         "--with", help="An optional component (sale-day, spot-nodes); repeatable.")] = None,
     image: Annotated[str | None, typer.Option(
         help="Pin the app's image: REPOSITORY@sha256:DIGEST (the pipeline's build).")] = None,
+    only: Annotated[str | None, typer.Option(
+        help="Only what this workload's pods need (e.g. migrate, before the rollout).")] = None,
     access: Annotated[bool, typer.Option(
         help="Print the namespace and its Roles instead (the cluster admins' part).")] = False,
     root: Root = K8S,
 ) -> None:
     """Print the manifests of one environment, as `kubectl apply -f -` takes them."""
-    from orchid.deploy.tree import RenderFailed, render_access
+    from orchid.deploy.tree import RenderFailed, needed_by, render_access
     from orchid.deploy.tree import render as render_tree
 
     try:
         text = (render_access(root) if access
                 else render_tree(root, env, components=component or (), image=image))
+        if only is not None:
+            text = needed_by(text, only)
         typer.echo(text, nl=False)
     except RenderFailed as failed:
         typer.echo(f"not rendered: {failed}", err=True)

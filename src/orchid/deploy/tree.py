@@ -193,6 +193,27 @@ def kustomize_command() -> list[str]:
                        "builds kustomize from the Go module proxy")
 
 
+def needed_by(text: str, workload: str) -> str:
+    """Of rendered manifests, what one workload's pods need to run: its own objects, the
+    ConfigMaps and the namespace-wide policies — the migrations run from these before any
+    new pod starts (.gitlab-ci.yml, Jenkinsfile)."""
+    kept = []
+    for doc in yaml.safe_load_all(text):
+        if not doc:
+            continue
+        labels = doc["metadata"].get("labels", {})
+        own = labels.get("app.kubernetes.io/name") == workload
+        selector = doc.get("spec", {}).get("podSelector", {}).get("matchLabels", {})
+        shared = doc["kind"] == "ConfigMap" or (doc["kind"] == "NetworkPolicy"
+                                                and "app.kubernetes.io/name" not in selector)
+        if own or shared:
+            kept.append(doc)
+    if not any(d["metadata"].get("labels", {}).get("app.kubernetes.io/name") == workload
+               for d in kept):
+        raise RenderFailed(f"no workload {workload!r} in these manifests")
+    return yaml.safe_dump_all(kept, sort_keys=False)
+
+
 def render_access(root: Path) -> str:
     """The namespace and its Roles: what cluster admins apply before the first deploy."""
     return _build(root / "access")
