@@ -1,0 +1,14 @@
+output "namespace" {
+  description = "Where Prometheus, Alertmanager and the adapter run."
+  value       = var.namespace
+}
+
+output "prometheus_url" {
+  description = "Prometheus's address inside the cluster (the adapter's, and the management console's, data source)."
+  value       = "http://kube-prometheus-stack-prometheus.${var.namespace}.svc:9090"
+}
+
+output "requests_metric" {
+  description = "The custom metric the autoscalers read."
+  value       = var.requests_metric
+}

@@ -1,0 +1,57 @@
+variable "namespace" {
+  type        = string
+  description = "Namespace of the monitoring stack; the app's NetworkPolicies admit scrapes from it (orchid.deploy.groups.MONITORING_NAMESPACE)."
+  default     = "monitoring"
+}
+
+variable "chart_repository" {
+  type        = string
+  description = "The Helm repository both charts come from (the Prometheus community's)."
+  default     = "https://prometheus-community.github.io/helm-charts"
+}
+
+variable "prometheus_stack_version" {
+  type        = string
+  description = "kube-prometheus-stack chart version, pinned (Prometheus, Alertmanager, node exporters, the operator)."
+  default     = "65.1.1"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.prometheus_stack_version))
+    error_message = "Pin an exact chart version (x.y.z)."
+  }
+}
+
+variable "adapter_version" {
+  type        = string
+  description = "prometheus-adapter chart version, pinned."
+  default     = "4.11.0"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.adapter_version))
+    error_message = "Pin an exact chart version (x.y.z)."
+  }
+}
+
+variable "requests_metric" {
+  type        = string
+  description = "The per-pod request rate the autoscalers scale on (orchid.deploy.groups.REQUESTS_METRIC)."
+  default     = "orchid_http_requests_per_second"
+}
+
+variable "retention" {
+  type        = string
+  description = "How long Prometheus keeps samples (long-term history is the observability issue's)."
+  default     = "15d"
+}
+
+variable "storage_size" {
+  type        = string
+  description = "Prometheus's persistent volume (SSD, regional balanced disk)."
+  default     = "100Gi"
+}
+
+variable "storage_class" {
+  type        = string
+  description = "StorageClass of Prometheus's volume."
+  default     = "premium-rwo"
+}

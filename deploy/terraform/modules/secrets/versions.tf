@@ -1,0 +1,14 @@
+terraform {
+  required_version = ">= 1.11"
+
+  required_providers {
+    google = {
+      source  = "hashicorp/google"
+      version = "~> 7.11"
+    }
+    random = {
+      source  = "hashicorp/random"
+      version = "~> 3.7" # ephemeral random_password
+    }
+  }
+}

@@ -1,0 +1,113 @@
+# What runs on the platform, the same in every environment: the workloads that have their own
+# Google identity, what each may reach, the secrets they read, the events and functions. One copy
+# for the three roots (their tfvars hold only what differs between environments).
+#
+# Generated facts live in Python and are held to this file by tests/deploy/test_terraform.py:
+#   workloads        = orchid.deploy.workloads.google_identities()
+#   secret_accessors = orchid.deploy.secrets.workload_secrets(), per secret (plus "management")
+#   sql_proxy_ports  = orchid.deploy.pods.SQL_PORTS (the Cloud SQL proxy's loopback ports)
+
+locals {
+  workloads = [
+    "catalog", "accounts", "cart", "inventory", "payments", "orders", "search", "storefront",
+    "migrate", "sweeper", "backup",
+  ]
+
+  # Project roles per workload. Cloud SQL is reached through the Cloud SQL Auth Proxy (client
+  # role); Pub/Sub and Secret Manager are granted per topic and per secret, not here.
+  workload_roles = {
+    catalog   = ["roles/cloudsql.client"]
+    accounts  = ["roles/cloudsql.client"]
+    inventory = ["roles/cloudsql.client"]
+    payments  = ["roles/cloudsql.client"]
+    orders    = ["roles/cloudsql.client"]
+    migrate   = ["roles/cloudsql.client"]
+    sweeper   = ["roles/cloudsql.client"]
+    backup    = ["orchidCloudSqlBackup"]
+  }
+
+  # The backup CronJob takes on-demand Cloud SQL backups and deletes the ones its retention
+  # lets go (orchid ops cloud-backup); no predefined role grants that without the rest of
+  # cloudsql.editor.
+  custom_roles = {
+    orchidCloudSqlBackup = {
+      title       = "Orchid Cloud SQL backup"
+      description = "Start and follow on-demand Cloud SQL backups (the backup CronJob)."
+      permissions = ["cloudsql.backupRuns.create", "cloudsql.backupRuns.delete", "cloudsql.backupRuns.get", "cloudsql.backupRuns.list", "cloudsql.instances.get", "cloudsql.instances.list"]
+    }
+  }
+
+  # Secret → who reads it: workloads, and "management" (the management VMs). The orchid-manage-*
+  # secrets are the management VMs' settings, which Ansible reads on the deploy runner
+  # (deploy/ansible/group_vars/all.yml) and the VMs may read too.
+  secret_accessors = {
+    orchid-db-password                   = ["management"]
+    orchid-redis-auth                    = ["management"]
+    orchid-manage-secret-key             = ["management"]
+    orchid-manage-main-primary-url       = ["management"]
+    orchid-manage-main-replica-urls      = ["management"]
+    orchid-manage-warehouse-primary-url  = ["management"]
+    orchid-manage-warehouse-replica-urls = ["management"]
+    orchid-manage-redis-url              = ["management"]
+    orchid-manage-elasticsearch-url      = ["management"]
+    orchid-elasticsearch-url             = ["search"]
+    orchid-internal-callers              = ["catalog", "accounts", "cart", "inventory", "payments", "orders", "search", "sweeper"]
+    orchid-internal-keys-cart            = ["cart"]
+    orchid-internal-keys-catalog         = ["catalog"]
+    orchid-internal-keys-inventory       = ["inventory"]
+    orchid-internal-keys-orders          = ["orders", "sweeper"]
+    orchid-internal-keys-payments        = ["payments"]
+    orchid-internal-keys-search          = ["search"]
+    orchid-internal-keys-storefront      = ["storefront"]
+    orchid-main-primary-url              = ["catalog", "accounts", "payments", "orders", "migrate", "sweeper"]
+    orchid-main-replica-urls             = ["catalog", "accounts", "payments", "orders", "migrate", "sweeper"]
+    orchid-redis-url                     = ["catalog", "accounts", "cart"]
+    orchid-secret-key                    = ["payments", "storefront"]
+    orchid-sms-api-key                   = ["accounts"]
+    orchid-trusted-proxies               = ["catalog", "accounts", "cart", "inventory", "payments", "orders", "search", "storefront"]
+    orchid-warehouse-primary-url         = ["inventory", "migrate"]
+    orchid-warehouse-replica-urls        = ["inventory", "migrate"]
+  }
+
+  # Where the Cloud SQL Auth Proxy beside each pod listens for each instance: the database URL
+  # secrets name 127.0.0.1:<port>.
+  sql_proxy_ports = {
+    main-primary        = 3306
+    main-replica-1      = 3307
+    main-replica-2      = 3308
+    main-replica-3      = 3309
+    warehouse-primary   = 3310
+    warehouse-replica-1 = 3311
+  }
+
+  # The outbox's event topics (the events issue adds consumers); publishers and subscribers
+  # are workloads.
+  event_topics = {
+    orders    = { publishers = ["orders"], subscriptions = { orders-inventory = { subscribers = ["inventory"] } } }
+    payments  = { publishers = ["payments"], subscriptions = { payments-orders = { subscribers = ["orders"] } } }
+    catalog   = { publishers = ["catalog"], subscriptions = { catalog-search = { subscribers = ["search"] } } }
+    inventory = { publishers = ["inventory"], subscriptions = { inventory-catalog = { subscribers = ["catalog"] } } }
+    customers = { publishers = ["accounts"], subscriptions = { customers-orders = { subscribers = ["orders"] } } }
+  }
+
+  # Background functions: triggered by a topic, or called over HTTP by the named workloads.
+  functions = {
+    order-emails   = { entry_point = "send_order_email", trigger_topic = "orders", description = "Order confirmation and shipping emails" }
+    catalog-index  = { entry_point = "index_catalog_change", trigger_topic = "catalog", description = "Reindex a changed product for search" }
+    click-tracking = { entry_point = "record_click", invokers = ["storefront"], description = "Campaign click bursts, aggregated" }
+    order-export   = { entry_point = "export_orders", invokers = ["orders"], description = "Order exports for finance" }
+  }
+
+  # The management hosts on VMs, each behind its own HTTPS load balancer. manage-api.<domain>
+  # is the cluster's staff API (the orchid-manage Ingress), so the manage-api VMs answer as
+  # reporting.<domain> (the architecture's reporting-manage-lb).
+  management_load_balancers = {
+    manage      = { group = "manage-01", host = "manage" }
+    reporting   = { group = "manage-api", host = "reporting", timeout_seconds = 300 }
+    manage-util = { group = "manage-util-01", host = "manage-util", timeout_seconds = 600 }
+  }
+  management_roles = ["roles/cloudsql.client", "roles/logging.logWriter", "roles/monitoring.metricWriter"]
+
+  # The hosts the staff API answers on (orchid.deploy.ingress.MANAGE_HOSTS).
+  staff_api_hosts = ["manage-api"]
+}

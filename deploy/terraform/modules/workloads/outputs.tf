@@ -1,0 +1,59 @@
+output "namespace" {
+  description = "The workloads' Kubernetes namespace."
+  value       = var.namespace
+}
+
+output "workloads" {
+  description = "Workloads with their own Google identity (orchid.deploy.workloads.google_identities())."
+  value       = local.workloads
+}
+
+output "workload_roles" {
+  description = "Project roles per workload (predefined, or a key of custom_roles)."
+  value       = local.workload_roles
+}
+
+output "custom_roles" {
+  description = "Project custom roles the workload roles may name."
+  value       = local.custom_roles
+}
+
+output "secrets" {
+  description = "Every Secret Manager secret of an environment."
+  value       = sort(keys(local.secret_accessors))
+}
+
+output "secret_accessors" {
+  description = "Secret → the workloads (or \"management\") that read it."
+  value       = local.secret_accessors
+}
+
+output "sql_proxy_ports" {
+  description = "Cloud SQL proxy loopback port per instance key (main-primary, main-replica-1, …)."
+  value       = local.sql_proxy_ports
+}
+
+output "event_topics" {
+  description = "Event topic → publishing workloads and subscriptions (name → consuming workloads)."
+  value       = local.event_topics
+}
+
+output "functions" {
+  description = "Cloud Function → entry point, trigger topic or HTTP invokers, description."
+  value       = local.functions
+}
+
+output "management_load_balancers" {
+  description = "Management load balancer → instance group, host label and backend timeout."
+  value       = local.management_load_balancers
+}
+
+output "management_roles" {
+  description = "Project roles of the management VMs' service account."
+  value       = local.management_roles
+}
+
+output "staff_api_hosts" {
+  description = "Host labels the staff API answers on."
+  value       = local.staff_api_hosts
+}

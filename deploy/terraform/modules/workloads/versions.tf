@@ -1,0 +1,4 @@
+terraform {
+  # Data only: no resources, no providers.
+  required_version = ">= 1.11"
+}
