@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from orchid.deploy.environments import Environment
 from orchid.deploy.pods import Manifest, labels, selector
-from orchid.deploy.workloads import PORT, groups
+from orchid.deploy.workloads import ADMIN_PREFIXES, PORT, groups
 from orchid.edge.plan import Hosts
 
 SHOP, MANAGE = "orchid-shop", "orchid-manage"
@@ -30,7 +30,7 @@ def _owner(path: str) -> str:
 
 def shop_paths() -> dict[str, str]:
     """Prefix → group for the shop host: every public prefix but the staff API's."""
-    staff = Hosts().manage_prefixes
+    staff = ADMIN_PREFIXES
     found: dict[str, str] = {}
     for group in groups():
         for prefix in group.paths:
@@ -43,7 +43,8 @@ def manage_paths() -> dict[str, str]:
     """Prefix → group for the staff API's host: the staff prefixes and the staff sign-in.
 
     A staff prefix several groups answer under (/api/v1/admin/orders, …) is routed by each
-    group's own prefix; one inside a group's prefix (/api/v1/accounts/admin) to that group.
+    group's own prefix; one inside a group's prefix (/api/v1/accounts/admin) to that group;
+    /healthz to the group that signs staff in.
     """
     hosts = Hosts()
     found: dict[str, str] = {}
@@ -51,6 +52,8 @@ def manage_paths() -> dict[str, str]:
         under = {p: g.name for g in groups() for p in g.paths
                  if p.startswith(wanted.rstrip("/") + "/")}
         found |= under or {wanted: _owner(wanted)}
+    # Route 53's health check of the staff host (Cloud Armor lets exactly it through).
+    found["/healthz"] = _owner(hosts.manage_open_paths[0])
     return dict(sorted(found.items()))
 
 

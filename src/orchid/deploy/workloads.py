@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from orchid.edge.plan import Hosts
 from orchid.services import MAIN_DB, WAREHOUSE_DB
 from orchid.services.registry import SERVICE_NAMES, declared_peers, public_path_prefixes, specs
 
@@ -62,13 +63,9 @@ class Group:
     paths: tuple[str, ...]  # public URL prefixes it answers (the Ingress routes them here)
     internet: bool  # reaches an outside provider (SMS gateway, payment provider)
 
-    @property
-    def admin_paths(self) -> tuple[str, ...]:
-        """The staff API's prefixes among its paths (routed on the management host only)."""
-        return tuple(p for p in self.paths if p.startswith(ADMIN_PREFIXES))
 
-
-ADMIN_PREFIXES = ("/api/v1/admin", "/api/v1/accounts/admin")
+# The staff API's prefixes: on the management host only (the local edge's rule too).
+ADMIN_PREFIXES = Hosts().manage_prefixes
 # Services that call a provider outside Google's network through Cloud NAT.
 INTERNET = frozenset({"accounts", "payments"})
 
