@@ -42,9 +42,16 @@ class RenderFailed(RuntimeError):
     """kustomize refused the tree; the message is what it printed."""
 
 
+class _Dumper(yaml.SafeDumper):
+    """Writes a dict used twice (a probe's httpGet) twice, never as a YAML alias."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def dump(objects: Iterable[Manifest]) -> str:
     """YAML documents, in order, behind the generated-file header."""
-    docs = [yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=100)
+    docs = [yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=100)
             for obj in objects]
     return HEADER + "---\n" + "---\n".join(docs)
 
