@@ -11,6 +11,7 @@ tarball=$out/bookworm-python.tar
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 mkdir -p "$out/debs"
 root=$(mktemp -d "$out/root.XXXXXX")
+chmod 0755 "$root"  # the image's / and the VM's: mktemp made it 0700
 trap 'rm -rf "$root"' EXIT
 echo "debootstrap bookworm (minbase + python3) into $root"
 debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
