@@ -29,18 +29,23 @@ from tests.support.terraform import (
     module_locals,
     module_resources,
     module_variables,
+    platform_root,
     plugin_dir_candidates,
     wire_platform,
 )
 
 MODULES = TERRAFORM_ROOT / "modules"
+PLATFORM = MODULES / "platform"
 ANSIBLE = REPO / "deploy" / "ansible"
 ENVS = TERRAFORM_ROOT / "envs"
 ENV_NAMES = sorted(environments.ENVIRONMENTS)
 CHECKOV = REPO / ".cache" / "venvs" / "checkov" / "bin" / "checkov"
 BASIC_ROLES = re.compile(r"^roles/(owner|editor|viewer)$")
-# The files every root has; all but the tfvars and the backend are the same in every root.
-SHARED_ROOT_FILES = ("main.tf", "variables.tf", "providers.tf", "outputs.tf")
+# The files every root has; all but main.tf (the environment's values) and the backend are the
+# same in every root.
+SHARED_ROOT_FILES = ("providers.tf", "outputs.tf")
+ROOT_FILES = ("main.tf", "backend.tf", *SHARED_ROOT_FILES)
+LOCAL_REF = re.compile(r"\$\{local\.(\w+)\}")
 
 
 def all_tf_files() -> list[Path]:
@@ -53,9 +58,18 @@ def module_dirs() -> list[Path]:
     return sorted(p for p in MODULES.iterdir() if p.is_dir())
 
 
-def tfvars(env: str) -> dict[str, Any]:
-    """An environment root's terraform.tfvars."""
-    return load_hcl(ENVS / env / "terraform.tfvars")
+def environment_values(env: str) -> dict[str, Any]:
+    """The values an environment root gives the platform module, its locals filled in."""
+    doc = load_hcl(ENVS / env / "main.tf")
+    given = dict(blocks(doc, "module")["platform"])
+    given.pop("source")
+    values = {name: value for entry in doc.get("locals", []) for name, value in entry.items()}
+
+    def resolve(value: object) -> object:
+        ref = LOCAL_REF.fullmatch(value) if isinstance(value, str) else None
+        return values[ref[1]] if ref else value
+
+    return {name: resolve(value) for name, value in given.items()}
 
 
 def strings(node: object) -> list[str]:
@@ -108,7 +122,7 @@ def test_workloads_module_validates(tmp_path: Path) -> None:
 
 
 def test_platform_tables_fit_the_modules_that_take_them(tmp_path: Path) -> None:
-    # The tables wired as envs/*/main.tf wires them, into the modules cut down to their
+    # The tables wired as modules/platform wires them, into the modules cut down to their
     # variables: a plan type-checks every argument and runs every validation, no provider.
     tf = Terraform(wire_platform(tmp_path / "wiring"), tmp_path)
     init = tf.run("init", "-backend=false")
@@ -118,17 +132,25 @@ def test_platform_tables_fit_the_modules_that_take_them(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("env", ENV_NAMES)
-def test_tfvars_pass_the_roots_variable_checks(env: str, tmp_path: Path) -> None:
-    # The root's variables alone need no provider: a plan of them type-checks the tfvars and
-    # runs every validation (cluster name, zones in the region, the secrets, …).
-    root = tmp_path / env
-    root.mkdir()
-    for name in ("variables.tf", "terraform.tfvars"):
-        (root / name).write_text((ENVS / env / name).read_text())
-    tf = Terraform(root, tmp_path)
-    assert tf.run("init", "-backend=false").returncode == 0
+def test_environment_values_pass_the_platform_variables(env: str, tmp_path: Path) -> None:
+    # The root's main.tf against the platform module's variables alone needs no provider: a plan
+    # type-checks every value and runs every validation (cluster name, zones in the region, …).
+    tf = Terraform(platform_root((ENVS / env / "main.tf").read_text(), tmp_path), tmp_path)
+    init = tf.run("init", "-backend=false")
+    assert init.returncode == 0, init.stdout + init.stderr
     plan = tf.run("plan", "-refresh=false")
     assert plan.returncode == 0, plan.stdout + plan.stderr
+
+
+def test_the_platform_variables_refuse_a_wrong_environment_value(tmp_path: Path) -> None:
+    main_tf = (ENVS / "sandbox" / "main.tf").read_text()
+    assert 'cluster_name = "orchid-sandbox"' in main_tf
+    wrong = main_tf.replace('cluster_name = "orchid-sandbox"', 'cluster_name = "orchid-prod"')
+    tf = Terraform(platform_root(wrong, tmp_path), tmp_path)
+    assert tf.run("init", "-backend=false").returncode == 0
+    plan = tf.run("plan", "-refresh=false")
+    assert plan.returncode != 0
+    assert "cluster_name must be orchid-<environment>" in plan.stdout + plan.stderr
 
 
 def test_no_working_state_is_in_the_tree() -> None:
@@ -167,26 +189,81 @@ def test_every_module_has_the_standard_files(module: Path) -> None:
     assert used <= declared, f"declare {used - declared} in {module.name}/versions.tf"
 
 
+def test_the_platform_module_wires_every_other_module() -> None:
+    called: set[str] = set()
+    for doc in module_files(PLATFORM).values():
+        called |= {Path(body["source"]).name for body in blocks(doc, "module").values()}
+    assert called == {m.name for m in module_dirs()} - {PLATFORM.name}
+
+
 @pytest.mark.parametrize("env", ENV_NAMES)
-def test_each_environment_root_wires_every_module(env: str) -> None:
-    called = {Path(body["source"]).name
-              for body in blocks(load_hcl(ENVS / env / "main.tf"), "module").values()}
-    assert called == {m.name for m in module_dirs()}
+def test_each_environment_root_calls_the_platform_module(env: str) -> None:
+    called = {name: body["source"]
+              for name, body in blocks(load_hcl(ENVS / env / "main.tf"), "module").items()}
+    assert called == {"platform": "../../modules/platform"}
 
 
-def test_environment_roots_differ_only_in_tfvars_and_backend() -> None:
+def test_environment_roots_differ_only_in_their_values_and_backend() -> None:
     for name in SHARED_ROOT_FILES:
         texts = {env: (ENVS / env / name).read_text() for env in ENV_NAMES}
         assert len(set(texts.values())) == 1, f"envs/*/{name} differ: keep them identical"
+    names = {env: sorted(p.name for p in (ENVS / env).iterdir()) for env in ENV_NAMES}
+    assert len({tuple(found) for found in names.values()}) == 1, names
     for env in ENV_NAMES:
-        expected = {p.name for p in (ENVS / ENV_NAMES[0]).iterdir()}
-        assert {p.name for p in (ENVS / env).iterdir()} == expected
+        assert sorted(p.name for p in (ENVS / env).glob("*.tf")) == sorted(ROOT_FILES), env
+        assert not list((ENVS / env).glob("*.tfvars")), f"envs/{env}: values go in main.tf"
+    # main.tf gives the platform module values, the same names in every root, and nothing else.
+    shapes = set()
+    for env in ENV_NAMES:
+        doc = load_hcl(ENVS / env / "main.tf")
+        assert set(doc) <= {"locals", "module"}, f"envs/{env}/main.tf: only the platform's values"
+        given = environment_values(env)
+        assert not [s for s in strings(given) if "${" in s], f"envs/{env}: values, not expressions"
+        locals_names = tuple(sorted(name for entry in doc.get("locals", []) for name in entry))
+        shapes.add((locals_names, tuple(sorted(given))))
+    assert len(shapes) == 1, "give every environment the same platform arguments"
 
 
 @pytest.mark.parametrize("env", ENV_NAMES)
-def test_tfvars_match_the_environment_table(env: str) -> None:
+def test_each_root_configures_every_provider_its_modules_need(env: str) -> None:
+    doc = load_hcl(ENVS / env / "providers.tf")
+    configured = {name for entry in doc["provider"] for name in entry}
+    required: set[str] = set()
+    for module in module_dirs():
+        for path in module.glob("*.tf"):
+            module_doc = load_hcl(path)
+            assert "provider" not in module_doc, f"{path}: providers are configured in the roots"
+            for settings in module_doc.get("terraform", []):
+                for providers in settings.get("required_providers", []):
+                    required |= set(providers)
+    assert configured == required == {"google", "google-beta", "aws", "random", "helm"}
+    # The providers and the platform read the same locals: one project, region and environment.
+    shared = {name: f"${{local.{name}}}" for name in ("environment", "project_id", "region")}
+    given = blocks(load_hcl(ENVS / env / "main.tf"), "module")["platform"]
+    assert {name: given[name] for name in shared} == shared
+    for google in (entry[name] for entry in doc["provider"] for name in entry
+                   if name.startswith("google")):
+        assert google == {"project": shared["project_id"], "region": shared["region"]}
+    helm = next(entry["helm"] for entry in doc["provider"] if "helm" in entry)
+    access = strings(helm)
+    assert any("module.platform.cluster_access.endpoint" in s for s in access)
+    assert any("module.platform.cluster_access.ca_certificate" in s for s in access)
+
+
+def test_the_roots_output_all_but_the_platforms_sensitive_outputs() -> None:
+    outputs = blocks(load_hcl(PLATFORM / "outputs.tf"), "output")
+    sensitive = {name for name, body in outputs.items() if body.get("sensitive")}
+    assert sensitive == {"cluster_access"}
+    root = blocks(load_hcl(ENVS / ENV_NAMES[0] / "outputs.tf"), "output")
+    assert set(root) == {"platform"}
+    assert root["platform"]["value"] == (
+        '${{for name, value in module.platform : name => value if name != "cluster_access"}}')
+
+
+@pytest.mark.parametrize("env", ENV_NAMES)
+def test_environment_values_match_the_environment_table(env: str) -> None:
     want = environments.ENVIRONMENTS[env]
-    got = tfvars(env)
+    got = environment_values(env)
     assert got["environment"] == want.name
     assert got["project_id"] == want.project
     assert got["region"] == want.region
@@ -246,7 +323,7 @@ def test_management_addresses_are_ansibles_inventory(env: str) -> None:
     for group in inventory["management"]["children"].values():
         hosts |= {name: spec["ansible_host"] for name, spec in group["hosts"].items()}
     subnet = ipaddress.ip_network(environments.ENVIRONMENTS[env].ranges.management)
-    groups = tfvars(env)["management_groups"]
+    groups = environment_values(env)["management_groups"]
     assert {name: str(subnet[spec["host"]]) for name, spec in groups.items()} == hosts
 
 
@@ -276,7 +353,7 @@ def test_no_basic_role_is_granted_anywhere() -> None:
         granted += strings(doc.get("resource", [])) + strings(doc.get("locals", []))
         granted += strings(doc.get("module", []))
     for env in ENV_NAMES:
-        granted += strings(tfvars(env))
+        granted += strings(environment_values(env))
     assert not [s for s in granted if BASIC_ROLES.match(s)]
 
 

@@ -1,5 +1,6 @@
 """Terraform for the deploy tests: the CLI in a scratch folder, its provider mirror, HCL parsing,
-and a provider-free root that wires the platform tables into the modules' variables.
+and provider-free roots: the platform tables wired into the modules' variables, and an
+environment's values given to the platform module's variables.
 
 This machine has no Terraform registry, so providers come from a local filesystem mirror (the
 folder holding registry.terraform.io/hashicorp/aws/…), passed to `terraform init -plugin-dir`.
@@ -137,7 +138,7 @@ def module_variables(module: Path) -> dict[str, dict[str, Any]]:
 
 
 # The platform tables (modules/workloads) wired into the modules that take them as
-# envs/*/main.tf wires them, with placeholders for everything else.
+# modules/platform wires them, with placeholders for everything else.
 _WIRING = """
 module "workloads" {
   source = "./workloads"
@@ -247,4 +248,16 @@ def wire_platform(root: Path) -> Path:
         source = TERRAFORM_ROOT / "modules" / name / "variables.tf"
         (root / name / "variables.tf").write_text(source.read_text())
     (root / "main.tf").write_text(_WIRING)
+    return root
+
+
+def platform_root(main_tf: str, into: Path) -> Path:
+    """A provider-free environment root: `main_tf` calling modules/platform cut to its variables."""
+    root = into / "envs" / "root"
+    root.mkdir(parents=True)
+    (root / "main.tf").write_text(main_tf)
+    platform = into / "modules" / "platform"
+    platform.mkdir(parents=True)
+    source = TERRAFORM_ROOT / "modules" / "platform" / "variables.tf"
+    (platform / "variables.tf").write_text(source.read_text())
     return root

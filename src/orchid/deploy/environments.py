@@ -1,8 +1,9 @@
 """The three environments Orchid deploys to, and what differs between them.
 
 One table read by the manifest generator (hosts, namespaces, address ranges, replica floors)
-and checked against the Terraform roots (`deploy/terraform/envs/<name>/terraform.tfvars`
-names the same project, region, cluster and ranges; tests/deploy/test_terraform.py compares).
+and checked against the Terraform roots (`deploy/terraform/envs/<name>/main.tf` gives the
+platform module the same project, region, cluster and ranges; tests/deploy/test_terraform.py
+compares).
 """
 
 from __future__ import annotations

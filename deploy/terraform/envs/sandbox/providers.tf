@@ -1,38 +1,14 @@
-terraform {
-  required_version = ">= 1.11"
-
-  required_providers {
-    google = {
-      source  = "hashicorp/google"
-      version = "~> 7.11"
-    }
-    google-beta = {
-      source  = "hashicorp/google-beta"
-      version = "~> 7.11"
-    }
-    aws = {
-      source  = "hashicorp/aws"
-      version = "~> 5.100"
-    }
-    random = {
-      source  = "hashicorp/random"
-      version = "~> 3.7"
-    }
-    helm = {
-      source  = "hashicorp/helm"
-      version = "~> 2.17"
-    }
-  }
-}
+# The providers the platform's modules use, configured for this environment (main.tf's locals).
+# Their versions are the modules' versions.tf; `terraform init` pins them in the lock file.
 
 provider "google" {
-  project = var.project_id
-  region  = var.region
+  project = local.project_id
+  region  = local.region
 }
 
 provider "google-beta" {
-  project = var.project_id
-  region  = var.region
+  project = local.project_id
+  region  = local.region
 }
 
 # Route 53 is global, but the DNSSEC signing key of a zone created here must be in us-east-1.
@@ -40,7 +16,7 @@ provider "aws" {
   region = "us-east-1"
 
   default_tags {
-    tags = { app = "orchid", environment = var.environment, managed-by = "terraform" }
+    tags = { app = "orchid", environment = local.environment, managed-by = "terraform" }
   }
 }
 
@@ -51,8 +27,8 @@ data "google_client_config" "this" {}
 
 provider "helm" {
   kubernetes {
-    host                   = "https://${module.gke.endpoint}"
+    host                   = "https://${module.platform.cluster_access.endpoint}"
     token                  = data.google_client_config.this.access_token
-    cluster_ca_certificate = base64decode(module.gke.ca_certificate)
+    cluster_ca_certificate = base64decode(module.platform.cluster_access.ca_certificate)
   }
 }

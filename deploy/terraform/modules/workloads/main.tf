@@ -1,6 +1,6 @@
 # What runs on the platform, the same in every environment: the workloads that have their own
-# Google identity, what each may reach, the secrets they read, the events and functions. One copy
-# for the three roots (their tfvars hold only what differs between environments).
+# Google identity, what each may reach, the secrets they read, the events and functions. One copy,
+# which modules/platform wires into every environment.
 #
 # Generated facts live in Python and are held to this file by tests/deploy/test_terraform.py:
 #   workloads        = orchid.deploy.workloads.google_identities()

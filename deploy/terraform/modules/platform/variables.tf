@@ -1,6 +1,7 @@
-# The same in every envs/<name>/; the values are in terraform.tfvars. Environment facts (project,
-# region, zones, domain, ranges, staff networks, cluster) are src/orchid/deploy/environments.py's;
-# what runs on the platform is modules/workloads'.
+# What differs between environments, given by each envs/<name>/main.tf. Environment facts
+# (project, region, zones, domain, ranges, staff networks, cluster) are
+# src/orchid/deploy/environments.py's; the rest is sizing. What runs on the platform is
+# modules/workloads'.
 
 variable "environment" {
   type        = string
