@@ -80,32 +80,30 @@ def _rules(host: str, paths: dict[str, str], suffix: str = "") -> list[Manifest]
         for path, name in paths.items()]}}]
 
 
+def _ingress(name: str, rules: list[Manifest], default: str | None = None) -> Manifest:
+    """A GCE Ingress: its own static address and certificate, the shared HTTPS front end."""
+    spec: Manifest = {"rules": rules}
+    if default is not None:
+        spec["defaultBackend"] = {"service": {"name": default, "port": {"name": "http"}}}
+    return {
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": name, "labels": {**PART_OF}, "annotations": {
+            "kubernetes.io/ingress.class": "gce",
+            "kubernetes.io/ingress.global-static-ip-name": name,
+            "networking.gke.io/managed-certificates": name,
+            "networking.gke.io/v1beta1.FrontendConfig": SHOP}},
+        "spec": spec,
+    }
+
+
 def ingress_objects(env: Environment) -> list[Manifest]:
     """The shop's and the staff API's load balancers for one environment."""
     # The home page, and any path no service claims, is the storefront's (as at the local edge).
     storefront = next(g for g in groups() if "storefront" in g.services)
-    shop = {
-        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-        "metadata": {"name": SHOP, "labels": {**PART_OF}, "annotations": {
-            "kubernetes.io/ingress.class": "gce",
-            "kubernetes.io/ingress.global-static-ip-name": SHOP,
-            "networking.gke.io/managed-certificates": SHOP,
-            "networking.gke.io/v1beta1.FrontendConfig": SHOP}},
-        "spec": {"defaultBackend": {"service": {"name": storefront.name,
-                                                "port": {"name": "http"}}},
-                 "rules": _rules(env.shop_host, shop_paths())},
-    }
-    manage = {
-        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-        "metadata": {"name": MANAGE, "labels": {**PART_OF}, "annotations": {
-            "kubernetes.io/ingress.class": "gce",
-            "kubernetes.io/ingress.global-static-ip-name": MANAGE,
-            "networking.gke.io/managed-certificates": MANAGE,
-            "networking.gke.io/v1beta1.FrontendConfig": SHOP}},
-        # No default backend: anything but the staff API's paths is the load balancer's 404.
-        "spec": {"rules": [rule for host in MANAGE_HOSTS
-                           for rule in _rules(env.host(host), manage_paths(), "-manage")]},
-    }
+    shop = _ingress(SHOP, _rules(env.shop_host, shop_paths()), default=storefront.name)
+    # No default backend: anything but the staff API's paths is the load balancer's 404.
+    manage = _ingress(MANAGE, [rule for host in MANAGE_HOSTS
+                               for rule in _rules(env.host(host), manage_paths(), "-manage")])
     return [shop, manage, certificate(SHOP, [env.shop_host]),
             certificate(MANAGE, [env.host(h) for h in MANAGE_HOSTS]),
             backend_config(SHOP, sample=0.1), backend_config(MANAGE, sample=1.0),
