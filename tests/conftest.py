@@ -17,7 +17,11 @@ from orchid.app import create_app
 from orchid.config import Settings
 from orchid.kit.db import Database
 from orchid.migrate import upgrade
+from tests.support.fixtures import main_db_pair, redis_server, warehouse_db_pair
 from tests.support.stack import TEST_SECRET, split_overrides
+
+# The real servers, started once per session by whichever test asks first (integration, deploy).
+__all__ = ["main_db_pair", "redis_server", "warehouse_db_pair"]
 
 STAFF_EMAIL, STAFF_PASSWORD = "staff@orchid.test", "marigold-ledger-93"
 

@@ -9,9 +9,6 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support import podman
-from tests.support.fixtures import main_db_pair, redis_server, warehouse_db_pair
-
-__all__ = ["main_db_pair", "orchid_image", "redis_server", "warehouse_db_pair"]
 
 
 @pytest.fixture(scope="session")
@@ -21,4 +18,4 @@ def orchid_image() -> Iterator[str]:
     tag = f"localhost/orchid:test-{os.getpid()}"
     podman.build(tag, base=podman.import_base())
     yield tag
-    podman.podman("rmi", "--force", tag, check=False)
+    podman.remove(tag)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.support.es_fixtures import es_server
-from tests.support.fixtures import main_db_pair, redis_server, warehouse_db_pair
 
-__all__ = ["es_server", "main_db_pair", "redis_server", "warehouse_db_pair"]
+# The MariaDB pairs and Redis are registered once, in tests/conftest.py: a second registration
+# here would start a second set of servers for the same session, in the same folder.
+__all__ = ["es_server"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

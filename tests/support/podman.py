@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "deploy" / "image" / "Dockerfile"
 BASE_TARBALL = ROOT / ".cache" / "debian" / "bookworm-python.tar"
 BASE_IMAGE = "localhost/orchid/python-base:3.11-bookworm"
+DEPS_IMAGE = "localhost/orchid/build-deps:latest"  # the dependencies' wheels, kept as a cache
 INSTALL_HINT = "run `make deploy-tools` (Debian's podman and runc, and the debootstrapped root)"
 RUNTIME = ["--runtime", "runc"]
 LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
@@ -69,12 +70,23 @@ def import_base() -> str:
 
 
 def build(tag: str, *, base: str) -> None:
-    """Build the Dockerfile from the repository root on `base`, tagging the image `tag`."""
+    """Build the Dockerfile from the repository root on `base`, tagging the image `tag`.
+
+    The dependencies' stage is built and tagged first (DEPS_IMAGE): a tagged image keeps its
+    layers through `prune`, so the next build reuses them unless pyproject.toml changed.
+    """
     args = ["build", *RUNTIME, *LIMITS, "--network", "host", "--layers",
-            "--build-arg", f"PYTHON_IMAGE={base}", "-f", str(DOCKERFILE), "-t", tag]
-    if CA_BUNDLE.exists():  # this machine's proxy CA, for pip in the wheels stage
+            "--build-arg", f"PYTHON_IMAGE={base}", "-f", str(DOCKERFILE)]
+    if CA_BUNDLE.exists():  # this machine's proxy CA, for pip in the wheel stages
         args += ["--secret", f"id=ca-bundle,src={CA_BUNDLE}"]
-    podman(*args, str(ROOT), timeout=1200)
+    podman(*args, "--target", "deps", "-t", DEPS_IMAGE, str(ROOT), timeout=1200)
+    podman(*args, "-t", tag, str(ROOT), timeout=1200)
+
+
+def remove(tag: str) -> None:
+    """Remove an image and the untagged stages its build left (the dependencies' stay)."""
+    podman("rmi", "--force", tag, check=False)
+    podman("image", "prune", "--force", check=False)
 
 
 def inspect(image: str) -> dict[str, object]:
