@@ -11,6 +11,7 @@ Python 3.11.3), so wheels resolved by this machine's 3.11.7 would not install th
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import shlex
@@ -109,8 +110,12 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copyfile(REPO / "pyproject.toml", source / "pyproject.toml")
         shutil.copytree(REPO / "src" / "orchid", source / "src" / "orchid",
                         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        # pip's own cache, this machine's: downloads and built wheels are kept between runs.
+        cache = Path(os.environ.get("PIP_CACHE_DIR", Path.home() / ".cache" / "pip"))
+        cache.mkdir(parents=True, exist_ok=True)
+        builder.mount("--bind", str(cache), at="/var/cache/pip")
         env = {"PATH": PATH, "HOME": "/root", "LANG": "C.UTF-8", "PIP_CERT": str(CA_BUNDLE),
-               "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+               "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_CACHE_DIR": "/var/cache/pip"}
         builder.run("python3", "-m", "venv", "/opt/build", env=env)
         builder.run("/opt/build/bin/pip", "wheel", "--quiet", "-w", "/wheelhouse", "/src", env=env)
         shutil.copytree(builder.inside("/wheelhouse"), folder / "wheelhouse")

@@ -97,7 +97,7 @@ def test_the_dockerfile_pins_its_base_and_ends_on_scratch_as_its_own_user() -> N
     assert re.fullmatch(r"ARG PYTHON_IMAGE=docker\.io/library/python:3\.11-slim-bookworm"
                         r"@sha256:[0-9a-f]{64}", base), base
     froms = [line for line in lines if line.startswith("FROM ")]
-    assert len(froms) == 3 and froms[-1] == "FROM scratch"
+    assert len(froms) == 4 and froms[-1] == "FROM scratch"
     final = lines[lines.index("FROM scratch"):]
     assert "USER 10001:10001" in final
     assert not any(line.startswith(("ADD ", "HEALTHCHECK", "RUN ")) for line in final), final

@@ -70,6 +70,9 @@ def require_tarball() -> None:
         raise AssertionError(f"{TARBALL} is missing: run `make deploy-tools` (as root) first")
 
 
+APT_ARCHIVES = "/var/cache/apt/archives"
+
+
 @contextmanager
 def debian_root(path: Path) -> Iterator[DebianRoot]:
     """Unpack the Debian root at `path` with /proc mounted; unmount and delete it afterwards."""
@@ -88,6 +91,9 @@ def debian_root(path: Path) -> Iterator[DebianRoot]:
         shutil.copyfile("/etc/resolv.conf", resolv)  # apt inside reaches Debian's mirror
         resolv.chmod(0o644)
         root.mount("-t", "proc", "proc", at="/proc")  # some packages' scripts read it
+        # apt's own download cache, shared with this machine's (the same Debian 12 packages):
+        # a package fetched once is not fetched again by the next run.
+        root.mount("--bind", APT_ARCHIVES, at=APT_ARCHIVES)
         yield root
     finally:
         root.unmount_all()

@@ -9,9 +9,11 @@ runc and low limits: crun, and higher limits, are refused on these machines (set
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
+import tarfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,9 +66,20 @@ def podman_result(*args: str, timeout: float = 120) -> subprocess.CompletedProce
 
 
 def import_base() -> str:
-    """Import the debootstrapped root as the Python base image; return its name."""
-    podman("import", "--change", "CMD [\"/usr/bin/python3\"]", str(BASE_TARBALL), BASE_IMAGE)
-    return BASE_IMAGE
+    """The debootstrapped root as the Python base image; return its name.
+
+    Named by what is installed in it (the digest of its dpkg status), and imported only when no
+    image of that name exists: a root debootstrapped again with the same packages is the same
+    base, so podman's layer cache from earlier builds still applies to it.
+    """
+    with tarfile.open(BASE_TARBALL) as tar:
+        status = tar.extractfile("./var/lib/dpkg/status")
+        assert status is not None, f"{BASE_TARBALL} has no dpkg status"
+        packages = hashlib.sha256(status.read()).hexdigest()[:16]
+    name = f"{BASE_IMAGE}-{packages}"
+    if podman_result("image", "exists", name).returncode != 0:
+        podman("import", "--change", "CMD [\"/usr/bin/python3\"]", str(BASE_TARBALL), name)
+    return name
 
 
 def build(tag: str, *, base: str) -> None:
