@@ -4,15 +4,25 @@ combination of components, valid against the API schemas, and hardened on every 
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from orchid.deploy import overlays
 from orchid.deploy.environments import ENVIRONMENTS, GOOGLE_LB_RANGES
 from orchid.deploy.ingress import manage_paths, shop_paths
 from orchid.deploy.secrets import workload_secrets
-from orchid.deploy.tree import COMPONENTS, combinations_of, differences, write
+from orchid.deploy.tree import (
+    COMPONENTS,
+    RenderFailed,
+    combinations_of,
+    differences,
+    needed_by,
+    render,
+    write,
+)
 from orchid.deploy.workloads import SALE_DAY_FACTOR, TASKS, groups
 from orchid.services.registry import SERVICE_NAMES, declared_peers, public_path_prefixes
 from tests.support.k8s import K8S, PINNED, of_kind, pod_specs, problems, rendered, rendered_access
@@ -242,3 +252,25 @@ def test_spot_nodes_move_every_group_and_nothing_else() -> None:
     for where, spec in pod_specs(docs):
         on_spot = spec.get("nodeSelector", {}).get("cloud.google.com/gke-spot") == "true"
         assert on_spot == where.startswith("Deployment/"), where
+
+
+@pytest.mark.parametrize(("env", "components", "image", "refusal"), [
+    ("staging", (), None, "unknown environment 'staging'"),
+    ("prod", ("black-friday",), None, "unknown components ['black-friday']"),
+    ("prod", (), "asia-south1-docker.pkg.dev/orchid-prod/orchid/orchid:0.1.0", "by digest"),
+])
+def test_render_refuses_what_it_cannot_render(env: str, components: tuple[str, ...],
+                                              image: str | None, refusal: str) -> None:
+    with pytest.raises(RenderFailed, match=re.escape(refusal)):
+        render(K8S, env, components=components, image=image)
+
+
+def test_only_migrate_keeps_what_the_migrations_need_and_nothing_else() -> None:
+    text = render(K8S, "prod", image=f"example.com/orchid@{PINNED}")
+    kept = [d for d in yaml.safe_load_all(needed_by(text, "migrate")) if d]
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in kept}
+    assert ("Job", "migrate") in kinds and ("ConfigMap", "cloud-sql") in kinds
+    assert ("NetworkPolicy", "default-deny") in kinds and ("NetworkPolicy", "dns") in kinds
+    assert not {k for k in kinds if k[0] in ("Deployment", "CronJob", "Ingress")}
+    with pytest.raises(RenderFailed, match="no workload 'nothing'"):
+        needed_by(text, "nothing")

@@ -13,6 +13,7 @@ generated from the registry and the tables beside it, and rendered with kustomiz
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import shutil
 import subprocess
 import tempfile
@@ -243,10 +244,10 @@ def render(root: Path, env: str, *, components: Sequence[str] = (),
                            for c in components]}
         if image is not None:
             name, _, digest = image.partition("@")
-            pin: dict[str, str] = {"name": image_repository(ENVIRONMENTS[env]), "newName": name}
-            if digest:
-                pin["digest"] = digest
-            body["images"] = [pin]
+            if not digest.startswith("sha256:"):
+                raise RenderFailed(f"pin the image by digest (REPOSITORY@sha256:…), not {image!r}")
+            body["images"] = [{"name": image_repository(ENVIRONMENTS[env]), "newName": name,
+                               "digest": digest}]
         (here / "kustomization.yaml").write_text(_kustomization(**body))
         return _build(here)
 
@@ -260,6 +261,4 @@ def _build(folder: Path) -> str:
 
 
 def _relative(target: Path, start: Path) -> str:
-    import os
-
     return os.path.relpath(target, start)
