@@ -1,7 +1,8 @@
 """deploy/ansible run for real: the management playbook against a throwaway Debian 12 root
 (Ansible's chroot connection), its result checked by the tools that will read it — nginx,
 systemd-analyze, logrotate, apt — the installed app started and asked through its nginx site,
-a second run that changes nothing, and ansible-lint's production profile.
+the Cloud SQL Auth Proxy's unit held to the pods' instances and ports, a second run that changes
+nothing, and ansible-lint's production profile.
 
 The wheelhouse is built with the target's own Python (Debian 12's 3.11.2) in a second copy of
 the root: pip picks dependencies by environment markers (redis needs async-timeout before
@@ -27,18 +28,28 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from orchid.deploy.environments import ENVIRONMENTS
+from orchid.deploy.overlays import instance_name
+from orchid.deploy.pods import PROXY_HEALTH_PORT, SQL_PORTS
 from orchid.services.registry import SERVICE_NAMES
 from orchid.stack.servers import free_port
 from tests.support.chroot import REPO, DebianRoot, debian_root, require_tarball
 from tests.support.ports import START_ATTEMPTS, listens, log_since, log_size, port_was_taken
 from tests.support.processes import stop_process
+from tests.support.tools import CLOUD_SQL_PROXY, built
 from tests.support.waiting import until
+
+# The Cloud SQL Auth Proxy this installs is built beside the suite: run last (conftest.py).
+pytestmark = pytest.mark.go_tools
 
 ANSIBLE = REPO / "deploy" / "ansible"
 TOOLS = REPO / ".cache" / "venvs" / "ansible" / "bin"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")  # this machine's, with its proxy's CA
+# The Cloud SQL Auth Proxy from the Go module proxy (the Makefile's target); production takes
+# the binary out of the pods' pinned sidecar image (deploy/ansible/README.md).
+PROXY_UNIT = "/etc/systemd/system/cloud-sql-proxy.service"
 HOST = "orchid-target"
 SANDBOX = ENVIRONMENTS["sandbox"]  # the inventory the target takes its group variables from
 STAFF = str(ip_network(SANDBOX.staff_networks[0])[7])
@@ -137,6 +148,7 @@ def _playbook(folder: Path, name: str) -> PlayRun:
 @pytest.fixture(scope="module")
 def target(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Iterator[Target]:
     """A Debian 12 root configured once by manage.yml as a manage-api machine of the sandbox."""
+    built(CLOUD_SQL_PROXY)  # make test builds it beside the suite: wait for that build
     folder = tmp_path_factory.mktemp("ansible")
     with debian_root(folder / "root") as root:
         # A manage_api host (two processes: manage-api and reporting); its "load balancer" is on
@@ -151,6 +163,7 @@ def target(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Iterat
         extra.touch(mode=0o600)
         extra.write_text(json.dumps({"orchid_secrets": {"secret_key": secret},
                                      "orchid_app_wheelhouse": str(wheelhouse),
+                                     "cloud_sql_proxy_binary": str(CLOUD_SQL_PROXY),
                                      "start_services": False}))
         yield Target(root, folder, secret, _playbook(folder, "first"))
 
@@ -188,7 +201,14 @@ def test_the_playbook_configures_a_management_machine(target: Target) -> None:
     assert release.parent == Path("/opt/orchid-releases") and release.name.startswith("0.1.0-")
     wanted = root.inside("/etc/systemd/system/multi-user.target.wants")
     assert {"orchid@manage-api.service", "orchid@reporting.service", "nginx.service",
-            "prometheus-node-exporter.service"} <= {p.name for p in wanted.iterdir()}
+            "prometheus-node-exporter.service", "cloud-sql-proxy.service"} <= {
+                p.name for p in wanted.iterdir()}
+    assert re.search(r"^cloud-sql-proxy:x:\d{3}:\d+:[^:]*:/nonexistent:/usr/sbin/nologin$",
+                     passwd, re.MULTILINE), "the proxy runs as a system user of its own"
+    _owned(root, "/usr/local/bin/cloud-sql-proxy", 0o755, "root", "root")
+    _owned(root, PROXY_UNIT, 0o644, "root", "root")
+    assert root.inside("/usr/local/bin/cloud-sql-proxy").read_bytes() == (
+        CLOUD_SQL_PROXY.read_bytes())
     assert root.inside("/etc/localtime").readlink() == Path("/usr/share/zoneinfo/Etc/UTC")
     origins = root.run("apt-config", "dump", "Unattended-Upgrade::Origins-Pattern").stdout
     patterns = [line for line in origins.splitlines() if "::Origins-Pattern::" in line]
@@ -201,15 +221,62 @@ def test_the_configuration_passes_the_checks_of_the_tools_that_read_it(target: T
     target.first.assert_ok()
     root = target.root
     root.run("nginx", "-t", "-q")
-    units = ["orchid@manage-api.service", "orchid@reporting.service"]
+    units = ["orchid@manage-api.service", "orchid@reporting.service", "cloud-sql-proxy.service"]
     verified = root.run("systemd-analyze", "verify", *units)
     assert verified.stdout + verified.stderr == "", verified.stderr  # it warns, exiting 0
-    security = root.run("systemd-analyze", "security", "--offline=yes", units[0]).stdout
-    exposure = re.search(r"Overall exposure level for \S+: ([\d.]+)", security)
-    assert exposure and float(exposure.group(1)) <= 2.0, security[-2000:]
+    for unit in (units[0], units[2]):
+        security = root.run("systemd-analyze", "security", "--offline=yes", unit).stdout
+        exposure = re.search(r"Overall exposure level for \S+: ([\d.]+)", security)
+        assert exposure and float(exposure.group(1)) <= 2.0, security[-2000:]
+    version = root.run("/usr/local/bin/cloud-sql-proxy", "--version").stdout
+    assert version.startswith("cloud-sql-proxy version 2."), version
     root.run("sh", "-c", ". /etc/default/prometheus-node-exporter && "
              "exec prometheus-node-exporter $ARGS --version")  # its flags parse
     root.run("logrotate", "--debug", "/etc/logrotate.conf")
+
+
+def _unit_lines(root: DebianRoot, path: str, key: str) -> list[str]:
+    """The values of `key=` in a unit file, its continued lines joined."""
+    text = re.sub(r"\\\n\s*", " ", root.inside(path).read_text())
+    return re.findall(rf"^{key}=(.*)$", text, re.MULTILINE)
+
+
+def test_the_proxy_serves_the_pods_instances_on_loopback_and_the_app_waits_for_it(
+        target: Target) -> None:
+    target.first.assert_ok()
+    root = target.root
+    # The role's table is the pods': the same instances on the same ports, so the database URL
+    # secrets Terraform writes for the pods name this proxy's ports too.
+    defaults = yaml.safe_load(
+        (ANSIBLE / "roles" / "cloud_sql_proxy" / "defaults" / "main.yml").read_text())
+    ports = {instance_name(key): port for db in SQL_PORTS.values() for key, port in db.items()}
+    assert {i["name"]: i["port"] for i in defaults["cloud_sql_proxy_instances"]} == ports
+    assert defaults["cloud_sql_proxy_health_port"] == PROXY_HEALTH_PORT
+    [exec_start] = _unit_lines(root, PROXY_UNIT, "ExecStart")
+    binary, *args = shlex.split(exec_start)
+    assert binary == "/usr/local/bin/cloud-sql-proxy"
+    flags = [arg for arg in args if arg.startswith("-")]
+    assert sorted(flags) == sorted([
+        "--address=127.0.0.1", "--private-ip", "--structured-logs", "--health-check",
+        "--http-address=127.0.0.1", f"--http-port={PROXY_HEALTH_PORT}",
+        "--exit-zero-on-sigterm"])
+    assert [arg for arg in args if arg not in flags] == [
+        f"{SANDBOX.project}:{SANDBOX.region}:{name}?port={port}" for name, port in ports.items()]
+    assert _unit_lines(root, PROXY_UNIT, "User") == ["cloud-sql-proxy"]
+    assert _unit_lines(root, PROXY_UNIT, "Restart") == ["always"]
+    # Its arguments parse: run as its unit would, but without credentials, it stops at the
+    # dialer, listening nowhere.
+    uid, gid = _ids(root, "passwd")["cloud-sql-proxy"], _ids(root, "group")["cloud-sql-proxy"]
+    started = subprocess.run(
+        ["chroot", f"--userspec={uid}:{gid}", str(root.path), binary, *args],
+        capture_output=True, text=True, timeout=60,
+        env={"PATH": PATH, "GOOGLE_APPLICATION_CREDENTIALS": "/nonexistent.json"})
+    said = started.stdout + started.stderr
+    assert started.returncode != 0 and "error initializing dialer" in said, said[-2000:]
+    assert "Listening on" not in said, said[-2000:]
+    for key in ("Wants", "After"):
+        named = " ".join(_unit_lines(root, "/etc/systemd/system/orchid@.service", key)).split()
+        assert "cloud-sql-proxy.service" in named, key
 
 
 def _settings(root: DebianRoot, instance: str) -> dict[str, str]:
@@ -362,6 +429,7 @@ def test_the_inventories_name_each_environment_as_the_platform_does(tmp_path: Pa
         management = IPv4Network(environment.ranges.management)
         for host, values in hosts.items():
             assert values["orchid_env"] == name and values["gcp_project"] == environment.project
+            assert values["region"] == environment.region, (name, host)
             assert values["domain"] == environment.domain
             assert values["staff_networks"] == list(environment.staff_networks), (name, host)
             assert IPv4Address(values["private_address"]) in management, (name, host)

@@ -292,6 +292,15 @@ def ansible_secrets() -> set[str]:
     return set(re.findall(r"gcp_secret_manager', key='([a-z0-9-]+)'", text))
 
 
+def ansible_secret_settings() -> dict[str, str]:
+    """Setting → the Secret Manager secret the management VMs' playbook reads it from."""
+    given = yaml.safe_load((ANSIBLE / "group_vars" / "all.yml").read_text())["orchid_secrets"]
+    found = {setting: re.findall(r"gcp_secret_manager', key='([a-z0-9-]+)'", value)
+             for setting, value in given.items()}
+    assert all(len(keys) == 1 for keys in found.values()), found
+    return {setting: keys[0] for setting, keys in found.items()}
+
+
 def test_secrets_are_the_ones_the_workloads_mount() -> None:
     accessors: dict[str, list[str]] = module_locals(MODULES / "workloads")["secret_accessors"]
     mounted: dict[str, set[str]] = {}
@@ -299,8 +308,10 @@ def test_secrets_are_the_ones_the_workloads_mount() -> None:
         for secret in files.values():
             mounted.setdefault(secret, set()).add(workload)
     # Besides: the password the URLs embed and Redis AUTH (for the VMs and for rotation), and
-    # the management VMs' own settings.
-    extra = {"orchid-db-password", "orchid-redis-auth"} | ansible_secrets()
+    # the management VMs' own settings (those the pods do not share with them).
+    own = ansible_secrets() - set(mounted)
+    assert own and all(s.startswith("orchid-manage-") for s in own), own
+    extra = {"orchid-db-password", "orchid-redis-auth"} | own
     assert set(accessors) - set(mounted) == extra
     assert set(mounted) == set(secrets.secret_ids())
     for secret, workloads_mounting in mounted.items():
@@ -314,6 +325,22 @@ def test_ansible_finds_every_secret_it_reads() -> None:
     accessors = module_locals(MODULES / "workloads")["secret_accessors"]
     assert found <= set(accessors)
     assert all("management" in accessors[s] for s in found)
+
+
+def test_the_management_vms_read_the_database_urls_terraform_writes() -> None:
+    # Their Cloud SQL Auth Proxy listens on the pods' ports (deploy/ansible's cloud_sql_proxy
+    # role), so the pods' URL secrets serve them as they are, under the same settings.
+    read = ansible_secret_settings()
+    databases = [s for store in (MAIN_DB, WAREHOUSE_DB) for s in secrets.STORE_SETTINGS[store]]
+    assert {s: read.get(s) for s in databases} == {s: secrets.secret_id(s) for s in databases}
+    written: dict[str, str] = module_locals(PLATFORM)["db_url_secrets"]
+    assert {read[s] for s in databases} == set(written.values())
+    url_secrets = blocks(load_hcl(PLATFORM / "stores.tf"), "module")["cloudsql"]["url_secrets"]
+    assert "local.db_url_secrets" in url_secrets, "the URLs Terraform writes are these secrets"
+    # Every other setting is the VMs' own.
+    others = {s: secret for s, secret in read.items() if s not in databases}
+    assert others == {s: secrets.secret_id(s).replace("orchid-", "orchid-manage-", 1)
+                      for s in others}
 
 
 @pytest.mark.parametrize("env", ENV_NAMES)

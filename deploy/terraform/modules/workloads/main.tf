@@ -37,36 +37,33 @@ locals {
     }
   }
 
-  # Secret → who reads it: workloads, and "management" (the management VMs). The orchid-manage-*
-  # secrets are the management VMs' settings, which Ansible reads on the deploy runner
-  # (deploy/ansible/group_vars/all.yml) and the VMs may read too.
+  # Secret → who reads it: workloads, and "management" (the management VMs), whose settings
+  # Ansible reads on the deploy runner (deploy/ansible/group_vars/all.yml) and the VMs may read
+  # too. The orchid-manage-* secrets are the VMs' alone; their database URLs are the pods' (the
+  # VMs run the Cloud SQL Auth Proxy on the same loopback ports).
   secret_accessors = {
-    orchid-db-password                   = ["management"]
-    orchid-redis-auth                    = ["management"]
-    orchid-manage-secret-key             = ["management"]
-    orchid-manage-main-primary-url       = ["management"]
-    orchid-manage-main-replica-urls      = ["management"]
-    orchid-manage-warehouse-primary-url  = ["management"]
-    orchid-manage-warehouse-replica-urls = ["management"]
-    orchid-manage-redis-url              = ["management"]
-    orchid-manage-elasticsearch-url      = ["management"]
-    orchid-elasticsearch-url             = ["search"]
-    orchid-internal-callers              = ["catalog", "accounts", "cart", "inventory", "payments", "orders", "search", "sweeper"]
-    orchid-internal-keys-cart            = ["cart"]
-    orchid-internal-keys-catalog         = ["catalog"]
-    orchid-internal-keys-inventory       = ["inventory"]
-    orchid-internal-keys-orders          = ["orders", "sweeper"]
-    orchid-internal-keys-payments        = ["payments"]
-    orchid-internal-keys-search          = ["search"]
-    orchid-internal-keys-storefront      = ["storefront"]
-    orchid-main-primary-url              = ["catalog", "accounts", "payments", "orders", "migrate", "sweeper"]
-    orchid-main-replica-urls             = ["catalog", "accounts", "payments", "orders", "migrate", "sweeper"]
-    orchid-redis-url                     = ["catalog", "accounts", "cart"]
-    orchid-secret-key                    = ["payments", "storefront"]
-    orchid-sms-api-key                   = ["accounts"]
-    orchid-trusted-proxies               = ["catalog", "accounts", "cart", "inventory", "payments", "orders", "search", "storefront"]
-    orchid-warehouse-primary-url         = ["inventory", "migrate"]
-    orchid-warehouse-replica-urls        = ["inventory", "migrate"]
+    orchid-db-password              = ["management"]
+    orchid-redis-auth               = ["management"]
+    orchid-manage-secret-key        = ["management"]
+    orchid-manage-redis-url         = ["management"]
+    orchid-manage-elasticsearch-url = ["management"]
+    orchid-elasticsearch-url        = ["search"]
+    orchid-internal-callers         = ["catalog", "accounts", "cart", "inventory", "payments", "orders", "search", "sweeper"]
+    orchid-internal-keys-cart       = ["cart"]
+    orchid-internal-keys-catalog    = ["catalog"]
+    orchid-internal-keys-inventory  = ["inventory"]
+    orchid-internal-keys-orders     = ["orders", "sweeper"]
+    orchid-internal-keys-payments   = ["payments"]
+    orchid-internal-keys-search     = ["search"]
+    orchid-internal-keys-storefront = ["storefront"]
+    orchid-main-primary-url         = ["catalog", "accounts", "payments", "orders", "migrate", "sweeper", "management"]
+    orchid-main-replica-urls        = ["catalog", "accounts", "payments", "orders", "migrate", "sweeper", "management"]
+    orchid-redis-url                = ["catalog", "accounts", "cart"]
+    orchid-secret-key               = ["payments", "storefront"]
+    orchid-sms-api-key              = ["accounts"]
+    orchid-trusted-proxies          = ["catalog", "accounts", "cart", "inventory", "payments", "orders", "search", "storefront"]
+    orchid-warehouse-primary-url    = ["inventory", "migrate", "management"]
+    orchid-warehouse-replica-urls   = ["inventory", "migrate", "management"]
   }
 
   # Where the Cloud SQL Auth Proxy beside each pod listens for each instance: the database URL
