@@ -11,6 +11,12 @@ import pytest
 from tests.support import podman
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that use a Go-built tool last: `make test` builds those beside the suite
+    (tests/support/tools.py), and the rest of the suite needs none of them."""
+    items.sort(key=lambda item: item.get_closest_marker("go_tools") is not None)
+
+
 @pytest.fixture(scope="session")
 def orchid_image() -> Iterator[str]:
     """The image, built once per session from deploy/image/Dockerfile on the local base."""

@@ -18,9 +18,9 @@ import yaml
 from orchid.deploy.environments import ENVIRONMENTS
 from orchid.deploy.tree import COMPONENTS
 from tests.support.k8s import ROOT, rendered, rendered_access
+from tests.support.tools import TRIVY, built
 
 CHECKOV = ROOT / ".cache" / "venvs" / "checkov" / "bin" / "checkov"
-TRIVY = ROOT / ".cache" / "bin" / "trivy"
 DOCKERFILE = ROOT / "deploy" / "image" / "Dockerfile"
 SCAN = ROOT / "deploy" / "scan"
 HINT = "run `make deploy-tools`"
@@ -72,8 +72,9 @@ def test_checkov_finds_nothing_to_fix(scanned: Path) -> None:
         assert len(reason.split()) >= 6, f"{skip['check_id']} skipped without a reason"
 
 
+@pytest.mark.go_tools
 def test_trivy_finds_nothing_to_fix(scanned: Path) -> None:
-    out = _run(TRIVY, "config", "--skip-check-update", "--quiet", "--format", "json",
+    out = _run(built(TRIVY), "config", "--skip-check-update", "--quiet", "--format", "json",
                "--config-data", str(SCAN / "trivy-data"),
                "--ignorefile", str(SCAN / "trivyignore.yaml"), str(scanned))
     results = json.loads(out)["Results"]
