@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the tests and `orchid up` start as their own servers (never the system ones).
 TEST_PACKAGES := mariadb-server mariadb-client mariadb-backup percona-toolkit redis-server \
-                 openjdk-17-jre-headless maven unzip prometheus \
+                 openjdk-17-jre-headless maven unzip prometheus prometheus-alertmanager \
                  nginx libnginx-mod-http-modsecurity modsecurity-crs tor-geoipdb \
                  chromium wrk podman runc debootstrap
 

@@ -16,9 +16,10 @@ from orchid.kit.errors import install_error_handlers
 from orchid.kit.headers import SecurityHeadersMiddleware
 from orchid.kit.observability import RequestContextMiddleware, health_router
 from orchid.kit.openapi import install_problem_docs
+from orchid.kit.tracing import FASTAPI_TELEMETRY, configure_tracing
 from orchid.platform import Resources
 from orchid.services import MAIN_DB, REDIS, WAREHOUSE_DB
-from orchid.services.registry import assemble, check_placement, specs
+from orchid.services.registry import SERVICE_NAMES, assemble, check_placement, specs
 
 
 def create_app(settings: Settings, *, resources: Resources | None = None) -> FastAPI:
@@ -26,6 +27,13 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
     check_placement(settings)
     resources = resources or Resources.from_settings(settings)
     assembly = assemble(resources)
+    placed = list(assembly.local)
+    tracing = configure_tracing(
+        service_name="-".join(["orchid", *placed]) if len(placed) < len(SERVICE_NAMES)
+        else "orchid",
+        traces_dir=settings.traces_dir, otlp_endpoint=settings.otlp_endpoint,
+        sample_ratio=settings.trace_sample_ratio,
+        attributes={"deployment.environment.name": settings.env})
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -43,23 +51,27 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
             for close in assembly.closers:
                 await close()
             await resources.close()
+            if tracing is not None:
+                tracing.shutdown()  # the last spans: written, or sent to the collector
 
-    placed = list(assembly.local)
     # The documentation pages come from docs_router, with a policy that lets them run.
+    # FastAPI's own telemetry stays off: RequestContextMiddleware opens the server spans.
     app = FastAPI(title="Orchid", version="0.1.0", lifespan=lifespan, docs_url=None,
-                  redoc_url=None,
+                  redoc_url=None, telemetry=FASTAPI_TELEMETRY,
                   description="Commerce services of the Orchid beauty shop. "
                               f"This process serves: {', '.join(placed)}.")
     app.state.settings, app.state.resources = settings, resources
     app.state.assembly, app.state.services = assembly, assembly.services
     app.state.authenticator = assembly.authenticator
+    app.state.tracing = tracing
     pages = [page for name in placed if (page := specs()[name].error_page) is not None]
     install_error_handlers(app, html_page=pages[0] if pages else None)
     install_problem_docs(app)
     # Outermost first: the request id must exist before anything logs or fails.
     app.add_middleware(ReadYourWritesMiddleware, window=settings.read_your_writes_seconds,
                        secure_cookie=settings.cookie_secure)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes,
+                       tracer=tracing.tracer if tracing is not None else None)
     app.add_middleware(SecurityHeadersMiddleware)  # outside even the 413 the one above sends
 
     # Ready when the stores of the services placed here answer: a storefront process is not

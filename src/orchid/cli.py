@@ -17,7 +17,9 @@ from orchid.deploy.cli import deploy_app
 from orchid.edge.cli import edge_app
 from orchid.kit.observability import configure_logging
 from orchid.loadtest.cli import bench
+from orchid.monitoring.cli import drill, monitoring_app
 from orchid.ops.cli import ops_app
+from orchid.ops.traces_cli import traces_app
 from orchid.stack import cli as stack_cli
 
 app = typer.Typer(help="Orchid e-commerce platform.", no_args_is_help=True)
@@ -37,6 +39,9 @@ app.command("bench")(bench)
 app.add_typer(edge_app, name="edge")
 app.add_typer(ops_app, name="ops")
 app.add_typer(deploy_app, name="deploy")
+app.add_typer(monitoring_app, name="monitoring")
+app.command("drill")(drill)
+app.add_typer(traces_app, name="traces")
 
 
 def _settings(**overrides: object) -> Settings:

@@ -117,6 +117,17 @@ class Settings(BaseSettings):
     metrics_allowed_networks: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
         default_factory=lambda: [ip_network("127.0.0.0/8"), ip_network("::1/128")])
     log_json: bool = True
+
+    # Traces (kit/tracing.py, docs/observability.md): with neither a folder nor an endpoint,
+    # nothing is traced at all.
+    traces_dir: Path | None = Field(None, description=(
+        "Folder where each process appends its finished spans as JSON lines (one machine; "
+        "read with `orchid traces`)."))
+    otlp_endpoint: str | None = Field(None, description=(
+        "Base URL of an OpenTelemetry collector's OTLP/HTTP receiver (http://collector:4318); "
+        "spans are sent in batches to its /v1/traces."))
+    trace_sample_ratio: float = Field(1.0, ge=0.0, le=1.0, description=(
+        "Share of new traces kept; a traced caller's decision is always followed."))
     migrations_dir: Path = Path(__file__).resolve().parents[2] / "migrations"
 
     @field_validator("main_replica_urls", "warehouse_replica_urls", "services",
@@ -140,6 +151,18 @@ class Settings(BaseSettings):
             if bad:
                 raise ValueError(f"expected name=value pairs separated by commas, got {bad}")
             return {name.strip(): given.strip() for name, _, given in pairs}
+        return value
+
+    @field_validator("traces_dir", "otlp_endpoint", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value  # ORCHID_TRACES_DIR= turns tracing off
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("ORCHID_OTLP_ENDPOINT must be an http:// or https:// URL")
         return value
 
     @model_validator(mode="after")

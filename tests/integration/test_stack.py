@@ -82,7 +82,9 @@ def test_every_tier_is_up_and_replicas_follow(stack: Path) -> None:
     assert state["phase"] == "ready"
     components = by_name(state)
     kinds = {c["kind"] for c in components.values()}
-    assert {"mariadb", "redis", "elasticsearch", "prometheus", "app", "edge"} <= kinds
+    assert {"mariadb", "redis", "elasticsearch", "prometheus", "alertmanager", "monitoring",
+            "app", "edge"} <= kinds
+    assert {"alert-sink", "probe"} <= set(components)
     assert {"main-primary", "main-replica-1", "main-replica-2", "main-replica-3",
             "warehouse-primary", "warehouse-replica-1"} <= set(components)
     for component in components.values():
@@ -208,6 +210,46 @@ def test_a_short_bench_at_a_low_rate_has_no_errors(stack: Path, tmp_path: Path) 
     assert step["requests"] >= 50, step["requests"]
     by_kind = step["cpu"]["by_kind_us"]
     assert by_kind["app"] > 0 and by_kind["mariadb"] > 0 and by_kind["edge"] > 0, by_kind
+
+
+def test_prometheus_evaluates_the_rules_and_alerts_alertmanager(stack: Path) -> None:
+    components = by_name(status(stack))
+    prometheus = f"http://127.0.0.1:{components['prometheus']['port']}"
+    groups = httpx.get(f"{prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    alerts = {rule["name"] for group in groups for rule in group["rules"]
+              if rule["type"] == "alerting"}
+    assert {"DatabasePrimaryDown", "RedisDown", "CheckoutLatencyBudgetBurn"} <= alerts
+    managers = httpx.get(f"{prometheus}/api/v1/alertmanagers", timeout=5).json()["data"]
+    assert [m["url"] for m in managers["activeAlertmanagers"]] == [
+        f"http://127.0.0.1:{components['alertmanager']['port']}/api/v2/alerts"]
+    # The probe reports every store; nothing is firing on a healthy stack.
+    deadline = time.monotonic() + 30
+    while True:
+        writable = httpx.get(f"{prometheus}/api/v1/query", timeout=5, params={
+            "query": 'orchid_db_member_writable{member="main-primary"}'}).json()["data"]
+        if writable["result"]:
+            break
+        assert time.monotonic() < deadline, "the probe is not scraped"
+        time.sleep(1)
+    assert writable["result"][0]["value"][1] == "1"
+    firing = httpx.get(f"{prometheus}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
+    assert [a["labels"]["alertname"] for a in firing if a["state"] == "firing"] == []
+
+
+def test_a_drill_times_a_hung_redis_from_fault_to_page(stack: Path) -> None:
+    done = orchid("drill", "redis-down", "--state-dir", str(stack), "--timeout", "240",
+                  timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [saved] = (stack / "drills").glob("redis-down-*.json")
+    result = json.loads(saved.read_text())
+    assert result["alert"] == "RedisDown" and result["receiver"] == "pager/primary"
+    assert 0 < result["firing_after"] <= result["delivered_after"] <= result["restored_after"]
+    assert result["cleared_after"] >= result["restored_after"]
+    # Redis runs again, and the sink kept the page and its resolution.
+    assert redis_ping(by_name(status(stack))["redis"]["port"], Layout(stack).ca_file)
+    pages = [json.loads(line) for line in
+             (stack / "alerts" / "messages.jsonl").read_text().splitlines()]
+    assert any(p["kind"] == "pager" and p["payload"]["status"] == "firing" for p in pages)
 
 
 def test_down_leaves_no_process(stack: Path) -> None:

@@ -3,8 +3,9 @@ autoscalers' floors (run in the cluster by the floors CronJob)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,13 +16,10 @@ K8S = Path(__file__).resolve().parents[3] / "deploy" / "k8s"
 Root = Annotated[Path, typer.Option(help="The deploy/k8s folder.")]
 
 
-@deploy_app.command("generate")
-def generate(root: Root = K8S,
-             check: Annotated[bool, typer.Option(
-                 help="Change nothing; exit 1 listing what differs.")] = False) -> None:
-    """Write deploy/k8s from the service registry and src/orchid/deploy."""
-    from orchid.deploy.tree import differences, write
-
+def write_or_check(root: Path, *, check: bool, write: Callable[[Path], list[Any]],
+                   differences: Callable[[Path], list[str]], what: str) -> None:
+    """A generated tree's command: write it (saying what went stale), or with `check` change
+    nothing and exit 1 listing what differs."""
     if check:
         found = differences(root)
         for line in found:
@@ -29,7 +27,17 @@ def generate(root: Root = K8S,
         raise typer.Exit(1 if found else 0)
     for stale in write(root):
         typer.echo(f"removed {stale}")
-    typer.echo(f"deploy/k8s is up to date in {root}")
+    typer.echo(f"{what} is up to date in {root}")
+
+
+@deploy_app.command("generate")
+def generate(root: Root = K8S,
+             check: Annotated[bool, typer.Option(
+                 help="Change nothing; exit 1 listing what differs.")] = False) -> None:
+    """Write deploy/k8s from the service registry and src/orchid/deploy."""
+    from orchid.deploy.tree import differences, write
+
+    write_or_check(root, check=check, write=write, differences=differences, what="deploy/k8s")
 
 
 @deploy_app.command("render")

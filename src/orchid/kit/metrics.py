@@ -8,7 +8,8 @@ HTTP_REQUESTS = Counter(
     "orchid_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 HTTP_DURATION = Histogram(
     "orchid_http_request_duration_seconds", "HTTP request duration", ["method", "route"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+    # 0.3 and 1: the latency SLOs' limits (browse/search/cart, checkout) must be bucket edges.
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.5, 1, 2.5, 5))
 DB_SESSIONS = Counter(
     "orchid_db_sessions_total", "Database sessions by the node that served them",
     ["database", "node", "role"])
@@ -20,3 +21,11 @@ CACHE_REQUESTS = Counter(
     ["cache", "result"])
 REMOTE_CALLS = Counter(
     "orchid_remote_calls_total", "Calls to services in other processes", ["service", "outcome"])
+CHECKOUT_ATTEMPTS = Counter(
+    "orchid_checkout_attempts_total",
+    "Checkout attempts by outcome: placed, refused (the shopper's cause: empty cart, declined "
+    "payment, sold out) or failed (ours: an error or an unavailable peer)", ["outcome"])
+ORDERS_PLACED = Counter(
+    "orchid_orders_placed_total", "Orders placed (once per order)", ["payment_method"])
+ORDER_VALUE = Counter(
+    "orchid_order_value_paise_total", "Total of the orders placed, in paise", ["payment_method"])

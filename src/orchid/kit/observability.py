@@ -1,7 +1,7 @@
 """Request ids, JSON logs, Prometheus metrics, body-size limits and the health endpoints.
 
-    configure_logging(json=True)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=1 << 20)
+    configure_logging(json=True)                  # log lines carry trace_id/span_id in a span
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=1 << 20, tracer=tracer)
     app.include_router(health_router(readiness_checks, metrics_networks=[ip_network("::1/128")]))
 """
 
@@ -12,36 +12,56 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from opentelemetry.trace import Span, Tracer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchid.kit.errors import PROBLEM_JSON, Forbidden
 from orchid.kit.metrics import HTTP_DURATION, HTTP_REQUESTS
+from orchid.kit.tracing import activated, current_ids, finish_server_span, server_span
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 log = structlog.get_logger("orchid.http")
 
 
-def configure_logging(*, json: bool = True, level: int = logging.INFO) -> None:
-    """Send structlog and stdlib logs to stderr, as JSON lines in production."""
+def add_trace_context(_: Any, __: str,
+                      event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Add the current span's `trace_id` and `span_id` to a log line, inside a span."""
+    ids = current_ids()
+    if ids is not None:
+        event_dict.setdefault("trace_id", ids[0])
+        event_dict.setdefault("span_id", ids[1])
+    return event_dict
+
+
+def log_processors(*, json: bool = True) -> list[structlog.typing.Processor]:
+    """Return what every log line goes through, the renderer last."""
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer())
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        add_trace_context,
+        renderer,
+    ]
+
+
+def configure_logging(*, json: bool = True, level: int = logging.INFO) -> None:
+    """Send structlog and stdlib logs to stderr, as JSON lines in production."""
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=log_processors(json=json),
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
@@ -56,10 +76,16 @@ def _problem_bytes(status: int, title: str, detail: str, request_id: str) -> byt
 
 
 class RequestContextMiddleware:
-    """Give each request an id, refuse oversized bodies, log and measure it."""
+    """Give each request an id, refuse oversized bodies, log and measure it.
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int = 1 << 20) -> None:
-        self.app, self.max_body = app, max_body_bytes
+    With a `tracer`, each request is a server span ("GET /p/{slug}", continuing an incoming
+    W3C `traceparent`, see kit/tracing.py) holding the request id, and the calls to peers made
+    while serving it open spans of their own with that tracer.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int = 1 << 20,
+                 tracer: Tracer | None = None) -> None:
+        self.app, self.max_body, self.tracer = app, max_body_bytes, tracer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,19 +112,31 @@ class RequestContextMiddleware:
             too_big = not length.isdigit() or int(length) > self.max_body
         elif b"chunked" in headers.get(b"transfer-encoding", b""):
             receive, too_big = await self._buffer(receive)
-        try:
-            if too_big:
-                await self._reject(send_wrapped, request_id)
-            else:
-                await self.app(scope, receive, send_wrapped)
-        finally:
-            route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            elapsed = time.perf_counter() - started
-            HTTP_REQUESTS.labels(scope["method"], path, str(status_holder[0])).inc()
-            HTTP_DURATION.labels(scope["method"], path).observe(elapsed)
-            log.info("request", method=scope["method"], route=path, status=status_holder[0],
-                     ms=round(elapsed * 1000, 2))
+        with self._span(scope, headers, request_id) as span, activated(self.tracer):
+            try:
+                if too_big:
+                    await self._reject(send_wrapped, request_id)
+                else:
+                    await self.app(scope, receive, send_wrapped)
+            finally:
+                route = getattr(scope.get("route"), "path", None)
+                path = route or "unmatched"
+                elapsed = time.perf_counter() - started
+                HTTP_REQUESTS.labels(scope["method"], path, str(status_holder[0])).inc()
+                HTTP_DURATION.labels(scope["method"], path).observe(elapsed)
+                log.info("request", method=scope["method"], route=path, status=status_holder[0],
+                         ms=round(elapsed * 1000, 2))
+                if span is not None:
+                    finish_server_span(span, method=scope["method"], route=route,
+                                       status=status_holder[0])
+
+    def _span(self, scope: Scope, headers: Mapping[bytes, bytes],
+              request_id: str) -> AbstractContextManager[Span | None]:
+        if self.tracer is None:
+            return nullcontext()
+        return server_span(self.tracer, method=scope["method"], path=scope["path"],
+                           scheme=scope.get("scheme", "http"), headers=headers,
+                           request_id=request_id)
 
     async def _buffer(self, receive: Receive) -> tuple[Receive, bool]:
         """Read a chunked body up to the limit; return a replaying receive and if it overflowed."""

@@ -21,6 +21,9 @@ Remote calls carry the caller's credential, forward the request id and the read-
 deadline, re-raise the peer's domain errors, retry idempotent calls once on a connection
 failure, and trip a circuit breaker after repeated failures so a dead peer costs a fast 503, not
 a timeout per request. The serving side checks every call with a `CallerGuard`.
+
+In a traced request (kit/tracing.py) each call is a span named "<service>.<method>": a client
+span whose W3C `traceparent` the remote peer continues, or an internal one for a local peer.
 """
 
 from __future__ import annotations
@@ -33,10 +36,11 @@ from typing import Annotated, Any, TypeVar, cast, get_type_hints
 import httpx
 import structlog
 from fastapi import APIRouter, Body, Request
+from opentelemetry.trace import SpanKind, Tracer, get_current_span
 from pydantic import BaseModel, TypeAdapter, create_model
 from pydantic_core import to_jsonable_python
 
-from orchid.kit import consistency
+from orchid.kit import consistency, tracing
 from orchid.kit.callers import CallerGuard, Credential
 from orchid.kit.clock import Clock
 from orchid.kit.errors import Unavailable, error_from_problem
@@ -117,6 +121,11 @@ class RemoteService:
         self._name, self._base = name, base_url.rstrip("/")
         self._client, self._credential = client, credential
         self._breaker = breaker or CircuitBreaker()
+        url = httpx.URL(self._base)
+        self._span_attributes: dict[str, str | int] = {
+            "orchid.peer": name, "orchid.placement": "remote", "http.request.method": "POST",
+            "server.address": url.host,
+            "server.port": url.port or (443 if url.scheme == "https" else 80)}
         served = interface_of(interface or declared)
         self._methods: dict[str, tuple[TypeAdapter[Any], bool]] = {}
         for method, fn in declared_methods(declared).items():
@@ -145,6 +154,17 @@ class RemoteService:
 
     async def _call(self, method: str, adapter: TypeAdapter[Any], idempotent: bool,
                     kwargs: dict[str, Any]) -> Any:
+        tracer = tracing.current_tracer()
+        if tracer is None:
+            return await self._send(method, adapter, idempotent, kwargs)
+        url = f"{self._base}{INTERNAL_PREFIX}/{self._name}/{method}"
+        attributes = {**self._span_attributes, "orchid.method": method, "url.full": url}
+        with tracing.call_span(tracer, f"{self._name}.{method}", kind=SpanKind.CLIENT,
+                               attributes=attributes):
+            return await self._send(method, adapter, idempotent, kwargs)
+
+    async def _send(self, method: str, adapter: TypeAdapter[Any], idempotent: bool,
+                    kwargs: dict[str, Any]) -> Any:
         if not self._breaker.allow():
             REMOTE_CALLS.labels(self._name, "circuit_open").inc()
             raise PeerUnavailable(f"{self._name} is unavailable (circuit open)")
@@ -159,6 +179,7 @@ class RemoteService:
             except httpx.TransportError as exc:
                 # A request that may have reached the peer is only resent when repeating it is safe.
                 if attempt + 1 < attempts:
+                    get_current_span().add_event("retry", {"error.type": type(exc).__name__})
                     continue
                 self._breaker.record(False)
                 REMOTE_CALLS.labels(self._name, "error").inc()
@@ -166,6 +187,7 @@ class RemoteService:
                             error=repr(exc))
                 raise PeerUnavailable(f"{self._name} is unavailable") from exc
         self._breaker.record(response.status_code < 500)
+        get_current_span().set_attribute("http.response.status_code", response.status_code)
         deadline = response.headers.get(consistency.HEADER)
         mark = consistency.current()
         if deadline and mark is not None:
@@ -189,6 +211,7 @@ class RemoteService:
         deadline = consistency.header_value()
         if deadline:
             headers[consistency.HEADER] = deadline
+        tracing.inject(headers)  # the client span's traceparent, when this request is traced
         return headers
 
 
@@ -208,7 +231,21 @@ class LocalPeer:
         if self._target is None:
             self._target = self._resolve()
         bound: Method = getattr(self._target, method)
-        return bound
+        tracer = tracing.current_tracer()
+        if tracer is None:
+            return bound
+        return _traced_local(tracer, self._name, method, bound)
+
+
+def _traced_local(tracer: Tracer, name: str, method: str, bound: Method) -> Method:
+    attributes = {"orchid.peer": name, "orchid.method": method, "orchid.placement": "local"}
+
+    async def call(**kwargs: Any) -> Any:
+        with tracing.call_span(tracer, f"{name}.{method}", kind=SpanKind.INTERNAL,
+                               attributes=attributes):
+            return await bound(**kwargs)
+
+    return call
 
 
 class Unplaced:

@@ -170,8 +170,12 @@ def health(state_dir: Path, component: dict[str, Any]) -> str:
         return "ok" if redis_ping(int(port or 0), ca if ca.exists() else None) else "not answering"
     if kind == "elasticsearch":
         return "ok" if http_ok(f"http://127.0.0.1:{port}/_cluster/health") else "not answering"
-    if kind == "prometheus":
+    if kind in ("prometheus", "alertmanager"):
         return "ok" if http_ok(f"http://127.0.0.1:{port}/-/ready") else "not answering"
+    if component.get("name") == "alert-sink":
+        return "ok" if http_ok(f"http://127.0.0.1:{port}/healthz") else "not answering"
+    if component.get("name") == "probe":
+        return "ok" if http_ok(f"http://127.0.0.1:{port}/metrics") else "not answering"
     if kind == "mariadb":
         db = next(db for db in Layout(state_dir).databases() if db.name == component["name"])
         return "ok" if mariadb_ready(db.socket)() else "not answering"
@@ -245,7 +249,8 @@ def _wait_for_phase(layout: Layout, supervisor: subprocess.Popen[bytes],
 
 def _check_installed(options: StackOptions) -> None:
     """Fail before starting anything when a server is not installed, saying how to install it."""
-    names = ["mariadbd", "mariadb-install-db", "mariadb", "redis-server", "prometheus"]
+    names = ["mariadbd", "mariadb-install-db", "mariadb", "redis-server", "prometheus",
+             "prometheus-alertmanager"]
     if options.edge:
         names.append("nginx")
     try:

@@ -23,7 +23,7 @@ class Component:
     """A server or app process the supervisor starts, watches and restarts."""
 
     name: str
-    kind: str  # mariadb, redis, elasticsearch, prometheus, edge, app
+    kind: str  # mariadb, redis, elasticsearch, prometheus, alertmanager, monitoring, edge, app
     port: int
     argv: list[str]
     ready: Probe

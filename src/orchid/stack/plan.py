@@ -27,6 +27,7 @@ from orchid.stack.components import (
     redis_ready,
 )
 from orchid.stack.servers import (
+    alertmanager_argv,
     elasticsearch_command,
     free_port,
     mariadb_socket,
@@ -154,6 +155,19 @@ class Layout:
         temporary.replace(self.topology_file)
 
     @property
+    def release_file(self) -> Path:
+        """Settings a release changes for the app processes (`{"env": {...}}`): applied to each
+        app process the supervisor (re)starts — how `orchid drill bad-deploy` ships a bad one."""
+        return self.root / "release.json"
+
+    def release_env(self) -> dict[str, str]:
+        """The release's settings, or none."""
+        if not self.release_file.exists():
+            return {}
+        env: dict[str, str] = json.loads(self.release_file.read_text()).get("env", {})
+        return env
+
+    @property
     def initialised_marker(self) -> Path:
         return self.root / "initialised"
 
@@ -224,6 +238,11 @@ def app_env(layout: Layout, options: StackOptions) -> dict[str, str]:
                                                   for db in warehouse),
         "ORCHID_REDIS_URL": redis_url(layout.port("redis"), ca_file=layout.ca_file),
         "ORCHID_LOG_JSON": "true",
+        # Traces as JSON lines, read with `orchid traces` (kit/tracing.py). One request in ten
+        # unless the caller says otherwise: spans cost ≈ 0.1 ms of CPU each and nothing rotates
+        # the files; a request sent with a sampled `traceparent` is always traced.
+        "ORCHID_TRACES_DIR": str(layout.root / "traces"),
+        "ORCHID_TRACE_SAMPLE_RATIO": os.environ.get("ORCHID_TRACE_SAMPLE_RATIO", "0.1"),
         # No ORCHID_COOKIE_SECURE: this edge listens on plain http, where the bench's and the
         # tests' cookie jars never send a Secure cookie back (guest carts would be lost). Each
         # cookie is Secure whenever the edge says TLS carried the request (kit/cookies.py).
@@ -293,7 +312,10 @@ def upstreams(layout: Layout, options: StackOptions) -> dict[str, list[str]]:
 
 
 def prometheus_component(layout: Layout, app_ports: list[int], supervisor_port: int) -> Component:
-    """Prometheus scraping every app process and the supervisor (which reports every server)."""
+    """Prometheus scraping every app process, the supervisor (which reports every server), the
+    stores' probe and Alertmanager; evaluating the shop's rules and alerting Alertmanager."""
+    from orchid.monitoring.rules import rule_files
+
     folder = layout.root / "prometheus"
     folder.mkdir(parents=True, exist_ok=True)
     port = layout.port("prometheus")
@@ -301,17 +323,65 @@ def prometheus_component(layout: Layout, app_ports: list[int], supervisor_port: 
     jobs = {
         "orchid-app": [f"127.0.0.1:{p}" for p in app_ports],
         "orchid-stack": [f"127.0.0.1:{supervisor_port}"],
+        "orchid-probe": [f"127.0.0.1:{layout.port('probe')}"],
         "prometheus": [f"127.0.0.1:{port}"],
+        "alertmanager": [f"127.0.0.1:{layout.port('alertmanager')}"],
     }
-    # JSON is YAML; no YAML writer needed.
+    rules = []
+    for name, content in rule_files().items():
+        (folder / name).write_text(json.dumps(content, indent=1))
+        rules.append(str(folder / name))
+    # JSON is YAML; no YAML writer needed. Rules every 5 s: a page-worthy fault must reach the
+    # pager within two minutes (the drills measure it).
     config.write_text(json.dumps({
-        "global": {"scrape_interval": "5s", "evaluation_interval": "15s"},
+        "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
+        "rule_files": rules,
+        "alerting": {"alertmanagers": [{"static_configs": [
+            {"targets": [f"127.0.0.1:{layout.port('alertmanager')}"]}]}]},
         "scrape_configs": [{"job_name": job, "static_configs": [{"targets": targets}]}
                            for job, targets in jobs.items()],
     }, indent=1))
     return Component("prometheus", "prometheus", port,
                      prometheus_argv(folder, port=port, config=config),
                      http_ready(f"http://127.0.0.1:{port}/-/ready"), layout.logs / "prometheus.log")
+
+
+def alerting_components(layout: Layout) -> list[Component]:
+    """Alertmanager, the sinks it notifies (chat and pager webhooks whose messages are kept in
+    alerts/messages.jsonl) and the stores' probe."""
+    import yaml
+
+    from orchid.monitoring.alertmanager import Receivers, config
+
+    env = {**os.environ, "ORCHID_LOG_JSON": "true"}
+    folder = layout.root / "alertmanager"
+    folder.mkdir(parents=True, exist_ok=True)
+    sink_port, port, probe_port = (layout.port("alert-sink"), layout.port("alertmanager"),
+                                   layout.port("probe"))
+    receivers = Receivers.sinks(f"http://127.0.0.1:{sink_port}")
+    (folder / "alertmanager.yml").write_text(yaml.safe_dump(config(receivers), sort_keys=False))
+    orchid = [sys.executable, "-m", "orchid", "monitoring"]
+    return [
+        Component("alert-sink", "monitoring", sink_port,
+                  [*orchid, "sink", "--port", str(sink_port), "--messages",
+                   str(alert_messages(layout))],
+                  http_ready(f"http://127.0.0.1:{sink_port}/healthz"),
+                  layout.logs / "alert-sink.log", env=env, stop_timeout=10),
+        Component("alertmanager", "alertmanager", port,
+                  alertmanager_argv(folder, port=port, config=folder / "alertmanager.yml"),
+                  http_ready(f"http://127.0.0.1:{port}/-/ready"), layout.logs / "alertmanager.log"),
+        Component("probe", "monitoring", probe_port,
+                  [*orchid, "probe", "--port", str(probe_port), "--state-dir", str(layout.root),
+                   "--disk", str(layout.root), "--edge-log",
+                   str(layout.root / "edge" / "logs" / "access.log")],
+                  http_ready(f"http://127.0.0.1:{probe_port}/metrics"),
+                  layout.logs / "probe.log", env=env, stop_timeout=10),
+    ]
+
+
+def alert_messages(layout: Layout) -> Path:
+    """Where the stack's alert sinks keep every message they receive."""
+    return layout.root / "alerts" / "messages.jsonl"
 
 
 def ops_components(layout: Layout) -> list[Component]:

@@ -25,6 +25,9 @@ PACKAGES = {
     "mariadb": "mariadb-client",
     "redis-server": "redis-server",
     "prometheus": "prometheus",
+    "promtool": "prometheus",
+    "prometheus-alertmanager": "prometheus-alertmanager",
+    "amtool": "prometheus-alertmanager",
     "nginx": "nginx libnginx-mod-http-modsecurity modsecurity-crs",
     "pt-online-schema-change": "percona-toolkit",
 }
@@ -347,3 +350,10 @@ def prometheus_argv(folder: Path, *, port: int, config: Path) -> list[str]:
     return [binary("prometheus"), f"--config.file={config}",
             f"--storage.tsdb.path={folder / 'data'}", "--storage.tsdb.retention.time=2d",
             f"--web.listen-address=127.0.0.1:{port}"]
+
+
+def alertmanager_argv(folder: Path, *, port: int, config: Path) -> list[str]:
+    """Debian's Alertmanager on 127.0.0.1:port, alone (no cluster), its state in `folder`."""
+    return [binary("prometheus-alertmanager"), f"--config.file={config}",
+            f"--storage.path={folder / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address="]

@@ -3,7 +3,7 @@
 Runs detached (`orchid up` spawns it); it is the parent of every process of the stack, so it
 learns of a crash at once and is the one that stops them. Progress and pids go to state.json.
 Tiers start in order and stop in reverse: data servers → one-off setup (replication, schema,
-seed, search index) → app processes → edge and Prometheus.
+seed, search index) → app processes → edge, Prometheus, Alertmanager, its sinks and the probe.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from orchid.stack.plan import (
     WAREHOUSE_DB,
     Layout,
     StackOptions,
+    alerting_components,
     app_components,
     app_env,
     ops_components,
@@ -70,6 +71,7 @@ class Supervisor:
         self.startup_seconds: float | None = None
         self.base_url: str | None = None
         self.metrics_port = layout.port("supervisor-metrics")
+        self.planned_env: dict[str, dict[str, str]] = {}  # app process → its env before releases
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -141,6 +143,7 @@ class Supervisor:
                 raise RuntimeError("the per-service topology needs the edge to route requests")
             self.base_url = f"http://127.0.0.1:{apps[0].port}"
         front.append(prometheus_component(layout, [a.port for a in apps], self.metrics_port))
+        front += alerting_components(layout)
         self._start_tier(front)
 
     def _edge_component(self) -> Component | None:
@@ -261,6 +264,14 @@ class Supervisor:
         except (RuntimeError, subprocess.TimeoutExpired) as error:
             self._log(f"{component.name}: could not settle its role: {error}")
 
+    def _released(self, component: Component) -> None:
+        """Give an app process the release's settings over the ones it was planned with."""
+        planned = self.planned_env.setdefault(component.name, dict(component.env or {}))
+        release = self.layout.release_env()
+        component.env = {**planned, **release}
+        if release:
+            self._log(f"{component.name} starts with the release's {', '.join(sorted(release))}")
+
     def _task(self, what: str, argv: list[str], env: dict[str, str]) -> None:
         """Run a one-off CLI task of the app (migrate, seed, index) with the stack's settings."""
         self._check_stopping()
@@ -299,6 +310,8 @@ class Supervisor:
                     component.restarts += 1
                     if component.kind == "mariadb":
                         self._semisync_role(component)
+                    if component.kind == "app":
+                        self._released(component)
                     component.spawn()
                     component.next_restart_at = 0.0
                     self._log(f"restarted {component.name} (restart {component.restarts})")

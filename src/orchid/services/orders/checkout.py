@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchid.kit.db import Database
 from orchid.kit.errors import Conflict, InvalidInput, OrchidError
+from orchid.kit.metrics import ORDER_VALUE, ORDERS_PLACED
 from orchid.kit.orm import utcnow
 from orchid.services.inventory.schemas import ReservationRead, ReserveLine
 from orchid.services.orders import pricing, repository, stock, transitions
@@ -103,6 +104,8 @@ class Checkout:
         if isinstance(order, Placed):  # a concurrent twin of this attempt inserted first
             return await self.resume(order, attempt)
         await self.fault("order_created")
+        ORDERS_PLACED.labels(order.payment_method).inc()
+        ORDER_VALUE.labels(order.payment_method).inc(order.total_paise)
         return await self.advance(order, attempt)
 
     async def fault(self, step: str) -> None:

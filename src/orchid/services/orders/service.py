@@ -15,7 +15,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchid.kit.db import Database
-from orchid.kit.errors import InvalidInput
+from orchid.kit.errors import InvalidInput, OrchidError
+from orchid.kit.metrics import CHECKOUT_ATTEMPTS
 from orchid.kit.orm import utcnow
 from orchid.kit.pagination import decode_cursor, encode_cursor
 from orchid.kit.placement import exposed
@@ -50,9 +51,18 @@ class OrdersService:
     async def checkout(self, *, customer_id: str, idempotency_key: str, address_id: str,
                        payment: Method) -> CheckoutResult:
         """Turn the customer's cart into an order (idempotent on their Idempotency-Key)."""
-        return await self._checkout.run(Attempt(customer_id=customer_id,
-                                                idempotency_key=idempotency_key,
-                                                address_id=address_id, method=payment))
+        try:
+            result = await self._checkout.run(Attempt(customer_id=customer_id,
+                                                      idempotency_key=idempotency_key,
+                                                      address_id=address_id, method=payment))
+        except OrchidError as exc:
+            CHECKOUT_ATTEMPTS.labels("refused" if exc.status < 500 else "failed").inc()
+            raise
+        except Exception:
+            CHECKOUT_ATTEMPTS.labels("failed").inc()
+            raise
+        CHECKOUT_ATTEMPTS.labels("placed").inc()
+        return result
 
     @exposed()
     async def settle_payment(self, *, order_number: str, outcome: Outcome) -> OrderRead:
