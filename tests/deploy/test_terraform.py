@@ -460,6 +460,18 @@ def test_the_cluster_addons_serve_what_the_pods_and_autoscalers_expect() -> None
                                       for m in hpa["spec"]["metrics"] if m["type"] == "Pods"}
 
 
+def test_alertmanager_mounts_every_receiver_file_its_configuration_reads() -> None:
+    addons = module_variables(MODULES / "cluster-addons")
+    mounted = addons["receiver_secrets"]["default"]
+    config = yaml.safe_load((TERRAFORM_ROOT.parent / "monitoring" / "alertmanager" /
+                             "alertmanager.yml").read_text())
+    read = {value.rsplit("/", 1)[-1] for receiver in config["receivers"]
+            for configs in receiver.values() if isinstance(configs, list)
+            for entry in configs for key, value in entry.items() if key.endswith("_file")}
+    assert read == set(mounted)
+    assert all(secret.startswith("orchid-alerts-") for secret in mounted.values())
+
+
 def test_the_shop_policy_admits_india_only() -> None:
     shop = module_resources(MODULES / "armor")[("google_compute_security_policy", "shop")]
     rules = {r["priority"]: r for r in shop["rule"]}

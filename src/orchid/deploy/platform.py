@@ -24,7 +24,7 @@ APPLIED = {
     "cloud.google.com": ["backendconfigs"],
     "networking.gke.io": ["frontendconfigs", "managedcertificates"],
     "secrets-store.csi.x-k8s.io": ["secretproviderclasses"],
-    "monitoring.coreos.com": ["podmonitors"],
+    "monitoring.coreos.com": ["podmonitors", "prometheusrules"],
 }
 READ = ["get", "list", "watch"]
 

@@ -29,6 +29,7 @@ from orchid.deploy.environments import ENVIRONMENTS, Environment
 from orchid.deploy.floors import floors_access, floors_objects
 from orchid.deploy.groups import group_objects
 from orchid.deploy.ingress import ingress_objects, manage_services
+from orchid.deploy.monitoring import monitoring_objects
 from orchid.deploy.platform import NAMESPACE, namespace, namespace_objects, roles
 from orchid.deploy.pods import Manifest
 from orchid.deploy.tasks import all_task_objects
@@ -74,9 +75,10 @@ def base_files() -> dict[str, str]:
     files["base/tasks.yaml"] = dump(all_task_objects())
     files["base/floors.yaml"] = dump(floors_objects())
     files["base/manage.yaml"] = dump(manage_services())
+    files["base/monitoring.yaml"] = dump(monitoring_objects())
     resources = ["platform.yaml",
                  *[f"groups/{g.name}.yaml" for g in groups()],
-                 "manage.yaml", "tasks.yaml", "floors.yaml"]
+                 "manage.yaml", "tasks.yaml", "floors.yaml", "monitoring.yaml"]
     files["base/kustomization.yaml"] = _kustomization(resources=resources)
     return files
 

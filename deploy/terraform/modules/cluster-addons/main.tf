@@ -4,6 +4,29 @@
 #                           adds its rules, routes and dashboards). Grafana is AGPL and stays out.
 #   prometheus-adapter    — serves each pod's request rate to the autoscalers as a custom
 #                           metric (deploy/k8s's HPAs scale on it beside CPU and memory).
+#
+# Prometheus loads every PrometheusRule (deploy/k8s/base/monitoring.yaml holds the shop's);
+# Alertmanager routes with deploy/monitoring/alertmanager/alertmanager.yml, its receivers' Slack
+# webhooks and PagerDuty keys read from Secret Manager through the CSI driver, as its own
+# Google identity (values are added with `gcloud secrets versions add`, never here).
+
+locals {
+  receivers_class = "orchid-receivers"
+  receivers_mount = "/etc/alertmanager/secrets/orchid-receivers" # orchid.monitoring.tree.RECEIVER_SECRETS
+  alertmanager_sa = "kube-prometheus-stack-alertmanager"         # the chart's service account
+}
+
+resource "google_service_account" "alertmanager" {
+  project      = var.project_id
+  account_id   = "orchid-alertmanager"
+  display_name = "Alertmanager: reads its receivers' webhooks and keys"
+}
+
+resource "google_service_account_iam_member" "alertmanager_identity" {
+  service_account_id = google_service_account.alertmanager.name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "serviceAccount:${var.workload_pool}[${var.namespace}/${local.alertmanager_sa}]"
+}
 
 resource "helm_release" "prometheus" {
   name             = "kube-prometheus-stack"
@@ -17,9 +40,44 @@ resource "helm_release" "prometheus" {
 
   values = [yamlencode({
     grafana = { enabled = false }
+    alertmanager = {
+      config = yamldecode(var.alertmanager_config)
+      serviceAccount = {
+        name        = local.alertmanager_sa
+        annotations = { "iam.gke.io/gcp-service-account" = google_service_account.alertmanager.email }
+      }
+      alertmanagerSpec = {
+        volumes = [{
+          name = local.receivers_class
+          csi = {
+            driver           = "secrets-store-gke.csi.k8s.io"
+            readOnly         = true
+            volumeAttributes = { secretProviderClass = local.receivers_class }
+          }
+        }]
+        volumeMounts = [{ name = local.receivers_class, mountPath = local.receivers_mount, readOnly = true }]
+      }
+    }
+    extraManifests = [{
+      apiVersion = "secrets-store.csi.x-k8s.io/v1"
+      kind       = "SecretProviderClass"
+      metadata   = { name = local.receivers_class, namespace = var.namespace }
+      spec = {
+        provider = "gke"
+        parameters = {
+          secrets = yamlencode([for file, secret in var.receiver_secrets : {
+            resourceName = "projects/${var.project_id}/secrets/${secret}/versions/latest"
+            path         = file
+          }])
+        }
+      }
+    }]
     prometheus = {
       prometheusSpec = {
         retention = var.retention
+        # Load PrometheusRules from every namespace too (the shop's are in its own).
+        ruleSelectorNilUsesHelmValues = false
+        ruleNamespaceSelector         = {}
         # Pick up PodMonitors from every namespace, not only the chart's own.
         podMonitorSelectorNilUsesHelmValues = false
         podMonitorNamespaceSelector         = {}

@@ -12,3 +12,13 @@ output "requests_metric" {
   description = "The custom metric the autoscalers read."
   value       = var.requests_metric
 }
+
+output "alertmanager_member" {
+  description = "Alertmanager's Google identity (IAM member), which reads the receivers' secrets."
+  value       = google_service_account.alertmanager.member
+}
+
+output "receiver_secrets" {
+  description = "The Secret Manager secrets of Alertmanager's receivers (the platform creates them)."
+  value       = sort(values(var.receiver_secrets))
+}

@@ -55,3 +55,32 @@ variable "storage_class" {
   description = "StorageClass of Prometheus's volume."
   default     = "premium-rwo"
 }
+
+variable "project_id" {
+  type        = string
+  description = "The environment's project (Alertmanager's identity and its receivers' secrets live there)."
+}
+
+variable "workload_pool" {
+  type        = string
+  description = "The cluster's Workload Identity pool (PROJECT.svc.id.goog)."
+}
+
+variable "alertmanager_config" {
+  type        = string
+  description = "Alertmanager's configuration as YAML: deploy/monitoring/alertmanager/alertmanager.yml, written by `orchid monitoring generate`."
+}
+
+variable "receiver_secrets" {
+  type        = map(string)
+  description = "File under Alertmanager's receivers mount → the Secret Manager secret holding it (a Slack webhook per team, the two PagerDuty routing keys)."
+  default = {
+    "slack-platform-url"      = "orchid-alerts-slack-platform-url"
+    "slack-data-url"          = "orchid-alerts-slack-data-url"
+    "slack-search-url"        = "orchid-alerts-slack-search-url"
+    "slack-commerce-url"      = "orchid-alerts-slack-commerce-url"
+    "slack-security-url"      = "orchid-alerts-slack-security-url"
+    "pagerduty-primary-key"   = "orchid-alerts-pagerduty-primary-key"
+    "pagerduty-secondary-key" = "orchid-alerts-pagerduty-secondary-key"
+  }
+}

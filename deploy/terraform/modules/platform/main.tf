@@ -22,7 +22,10 @@ locals {
   }
 
   # The principals the grants name: each workload, and "management" for the VMs.
-  members = merge(module.iam.members, { management = module.management.service_account_member })
+  members = merge(module.iam.members, {
+    management   = module.management.service_account_member
+    alertmanager = module.cluster_addons.alertmanager_member
+  })
 
   apis = [
     "compute.googleapis.com", "container.googleapis.com", "sqladmin.googleapis.com",
@@ -120,6 +123,10 @@ module "gke" {
 # Prometheus, Alertmanager and the adapter that serves the autoscalers' request-rate metric.
 module "cluster_addons" {
   source = "../cluster-addons"
+
+  project_id          = var.project_id
+  workload_pool       = module.gke.workload_pool
+  alertmanager_config = file("${path.module}/../../../monitoring/alertmanager/alertmanager.yml")
 
   depends_on = [module.gke]
 }

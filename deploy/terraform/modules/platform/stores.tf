@@ -19,16 +19,21 @@ locals {
   public_values = { orchid-trusted-proxies = join(",", local.trusted_proxies) }
 }
 
+locals {
+  # Alertmanager alone reads its receivers' webhooks and keys.
+  receiver_accessors = { for secret in module.cluster_addons.receiver_secrets : secret => ["alertmanager"] }
+}
+
 module "secrets" {
   source = "../secrets"
 
   project_id     = var.project_id
   region         = var.region
-  secrets        = module.workloads.secrets
+  secrets        = concat(module.workloads.secrets, module.cluster_addons.receiver_secrets)
   generated      = [local.db_password_secret]
   generation     = var.db_password_generation
   public_values  = local.public_values
-  accessors      = module.workloads.secret_accessors
+  accessors      = merge(module.workloads.secret_accessors, local.receiver_accessors)
   members        = local.members
   encryption_key = module.kms.key_ids["secrets"]
   labels         = local.labels
