@@ -57,7 +57,7 @@ def burn_alerts(slo: Slo) -> list[Alert]:
         f"{slo.journey} {slo.kind} is burning its error budget fast",
         f"SLO: {slo.description}. Bad events over {percent(PAGE_FAST)} for 1 h (and 5 m), "
         f"or over {percent(PAGE_SLOW)} for 6 h (and 30 m): at this pace the 30-day budget "
-        "is gone in days.", "2m", labels)
+        "is gone in days.", "1m", labels)
     ticket = Alert(
         f"{slo.alert_base}BudgetBurnSlow", burning(slo, TICKET), "ticket", slo.team,
         f"{slo.journey} {slo.kind} is spending its error budget faster than it earns it",
@@ -114,9 +114,9 @@ CAUSE_ALERTS = (
           "Over 5 % of the edge's requests (and over 1/s) are blocked by ModSecurity: an "
           "attack, or a release the rules now refuse.", "5m"),
     Alert("ServerErrorSpike",
-          'sum(rate(orchid_http_requests_total{status=~"5.."}[2m])) > 0.5 and '
-          'sum(rate(orchid_http_requests_total{status=~"5.."}[2m])) '
-          "> 0.05 * sum(rate(orchid_http_requests_total[2m]))",
+          'sum(rate(orchid_http_requests_total{status=~"5.."}[1m])) > 0.5 and '
+          'sum(rate(orchid_http_requests_total{status=~"5.."}[1m])) '
+          "> 0.05 * sum(rate(orchid_http_requests_total[1m]))",
           "page", PLATFORM,
           "{{ $value | printf \"%.1f\" }} server errors per second",
           "Over 5 % of all answers (and over 0.5/s) are 5xx — often a bad release: compare "
