@@ -142,6 +142,30 @@ def test_prometheus_scrapes_every_app_process(stack: Path) -> None:
     assert 'orchid_stack_replica_lag_seconds{name="main-replica-1"}' in metrics
 
 
+def test_prometheus_evaluates_the_rules_and_alerts_alertmanager(stack: Path) -> None:
+    components = by_name(status(stack))
+    prometheus = f"http://127.0.0.1:{components['prometheus']['port']}"
+    groups = httpx.get(f"{prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    alerts = {rule["name"] for group in groups for rule in group["rules"]
+              if rule["type"] == "alerting"}
+    assert {"DatabasePrimaryDown", "RedisDown", "CheckoutLatencyBudgetBurn"} <= alerts
+    managers = httpx.get(f"{prometheus}/api/v1/alertmanagers", timeout=5).json()["data"]
+    assert [m["url"] for m in managers["activeAlertmanagers"]] == [
+        f"http://127.0.0.1:{components['alertmanager']['port']}/api/v2/alerts"]
+    # The probe reports every store; nothing is firing on a healthy stack.
+    deadline = time.monotonic() + 30
+    while True:
+        writable = httpx.get(f"{prometheus}/api/v1/query", timeout=5, params={
+            "query": 'orchid_db_member_writable{member="main-primary"}'}).json()["data"]
+        if writable["result"]:
+            break
+        assert time.monotonic() < deadline, "the probe is not scraped"
+        time.sleep(1)
+    assert writable["result"][0]["value"][1] == "1"
+    firing = httpx.get(f"{prometheus}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
+    assert [a["labels"]["alertname"] for a in firing if a["state"] == "firing"] == []
+
+
 def test_a_crashed_process_is_restarted(stack: Path) -> None:
     victim = next(c for c in status(stack)["components"] if c["name"] == "cart-1")
     os.kill(victim["pid"], signal.SIGKILL)
@@ -210,30 +234,6 @@ def test_a_short_bench_at_a_low_rate_has_no_errors(stack: Path, tmp_path: Path) 
     assert step["requests"] >= 50, step["requests"]
     by_kind = step["cpu"]["by_kind_us"]
     assert by_kind["app"] > 0 and by_kind["mariadb"] > 0 and by_kind["edge"] > 0, by_kind
-
-
-def test_prometheus_evaluates_the_rules_and_alerts_alertmanager(stack: Path) -> None:
-    components = by_name(status(stack))
-    prometheus = f"http://127.0.0.1:{components['prometheus']['port']}"
-    groups = httpx.get(f"{prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
-    alerts = {rule["name"] for group in groups for rule in group["rules"]
-              if rule["type"] == "alerting"}
-    assert {"DatabasePrimaryDown", "RedisDown", "CheckoutLatencyBudgetBurn"} <= alerts
-    managers = httpx.get(f"{prometheus}/api/v1/alertmanagers", timeout=5).json()["data"]
-    assert [m["url"] for m in managers["activeAlertmanagers"]] == [
-        f"http://127.0.0.1:{components['alertmanager']['port']}/api/v2/alerts"]
-    # The probe reports every store; nothing is firing on a healthy stack.
-    deadline = time.monotonic() + 30
-    while True:
-        writable = httpx.get(f"{prometheus}/api/v1/query", timeout=5, params={
-            "query": 'orchid_db_member_writable{member="main-primary"}'}).json()["data"]
-        if writable["result"]:
-            break
-        assert time.monotonic() < deadline, "the probe is not scraped"
-        time.sleep(1)
-    assert writable["result"][0]["value"][1] == "1"
-    firing = httpx.get(f"{prometheus}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
-    assert [a["labels"]["alertname"] for a in firing if a["state"] == "firing"] == []
 
 
 def test_a_drill_times_a_hung_redis_from_fault_to_page(stack: Path) -> None:

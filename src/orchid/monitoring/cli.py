@@ -82,6 +82,8 @@ def drill(
         ".orchid/stack"),
     timeout: Annotated[float, typer.Option(help="Give up waiting for the alert after this.")
                        ] = 600.0,
+    clear_timeout: Annotated[float, typer.Option(
+        help="Give up waiting for the all-clear after this (once the fault is undone).")] = 300.0,
 ) -> None:
     """Inject a fault into the running stack; time detection, delivery and the all-clear."""
     from datetime import UTC, datetime
@@ -91,7 +93,8 @@ def drill(
     if kind not in FAULTS:
         typer.echo(f"no drill {kind!r}: one of {', '.join(FAULTS)}", err=True)
         raise typer.Exit(2)
-    result = run_drill(state_dir, kind, timeout=timeout, say=typer.echo)
+    result = run_drill(state_dir, kind, timeout=timeout, clear_timeout=clear_timeout,
+                       say=typer.echo)
     folder = state_dir / "drills"
     folder.mkdir(exist_ok=True)
     path = folder / f"{kind}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"

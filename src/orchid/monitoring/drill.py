@@ -277,10 +277,11 @@ def inject(stack: Stack, kind: str) -> Any:
     raise ValueError(f"no drill {kind!r}: one of {', '.join(FAULTS)}")
 
 
-def run_drill(root: Path, kind: str, *, timeout: float = 600, poll: float = 1.0,
-              say: Callable[[str], None] = print) -> DrillResult:
+def run_drill(root: Path, kind: str, *, timeout: float = 600, clear_timeout: float = 300,
+              poll: float = 1.0, say: Callable[[str], None] = print) -> DrillResult:
     """Inject `kind`, wait for detection and delivery (at most `timeout` s), undo, wait for the
-    all-clear. The fault is undone even when the drill fails."""
+    all-clear (at most `clear_timeout` s: an SLO page clears only as its windows forget). The
+    fault is undone even when the drill fails."""
     fault = FAULTS[kind]
     stack = Stack(root)
     if stack.firing(fault.alerts):
@@ -328,7 +329,7 @@ def run_drill(root: Path, kind: str, *, timeout: float = 600, poll: float = 1.0,
             result.restored_after = elapsed()
     say(f"{kind}: fault undone after {result.restored_after} s")
     if result.alert is not None:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + clear_timeout
         while stack.firing(result.alert) and time.monotonic() < deadline:
             time.sleep(poll)
         if not stack.firing(result.alert):
