@@ -74,6 +74,23 @@ def test_internal_listener_routes_by_service_and_nothing_else(
     assert public_path.status_code == 404 and other.status_code == 404
 
 
+def test_trace_context_passes_only_the_internal_listener(
+        start_edge: EdgeFactory, echo: EchoServer) -> None:
+    edge = start_edge(upstreams={"app": [echo.address], "catalog": [echo.address]},
+                      internal_port=free_port(), waf=False,
+                      internal_routes={"/internal/v1/catalog": "catalog"})
+    context = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+               "tracestate": "vendor=x"}
+    httpx.get(f"{edge.url}/api/v1/catalog/products", headers={**BROWSER, **context})
+    public = echo.seen[-1].headers
+    httpx.post(f"http://127.0.0.1:{edge.plan.internal_port}/internal/v1/catalog/get_product",
+               json={}, headers=context)
+    internal = echo.seen[-1].headers
+    assert "traceparent" not in public and "tracestate" not in public
+    assert internal["traceparent"] == context["traceparent"]
+    assert internal["tracestate"] == "vendor=x"
+
+
 def test_longest_route_prefix_wins(start_edge: EdgeFactory) -> None:
     shop, checkout = EchoServer(), EchoServer()
     try:

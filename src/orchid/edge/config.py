@@ -91,6 +91,7 @@ def _http(plan: EdgePlan, geo_file: str | None, waf_rules: Path | None) -> str:
         'proxy_set_header Forwarded "";',
         "proxy_set_header X-Request-ID $edge_request_id;",
         "proxy_set_header X-Edge-Bot-Score $edge_bot_score;",
+        *_trace_context(plan),
         *(f"proxy_hide_header {name};" for name in (
             "X-Request-ID", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy",
             "Permissions-Policy", "Strict-Transport-Security")),
@@ -108,6 +109,17 @@ def _http(plan: EdgePlan, geo_file: str | None, waf_rules: Path | None) -> str:
                   f"modsecurity_rules_file {waf_rules};"]
     return "\n".join(parts) + "\n\n" + http_policy(plan, geo_file) + "\n\n" + \
         _upstreams(plan) + "\n\n" + servers(plan) + "\n"
+
+
+def _trace_context(plan: EdgePlan) -> list[str]:
+    """W3C trace context passes only the internal listener (one service calling another): a
+    client's `traceparent` would choose the shop's trace ids and force sampling."""
+    lines = []
+    for name in ("traceparent", "tracestate"):
+        keep = f" {plan.internal_port} $http_{name};" if plan.internal_port else ""
+        lines += [f'map $server_port $edge_{name} {{ default "";{keep} }}',
+                  f"proxy_set_header {name} $edge_{name};"]
+    return lines
 
 
 def _main(plan: EdgePlan, module: Path | None) -> str:
