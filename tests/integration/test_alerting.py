@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from orchid.monitoring.sink import read_messages
 from orchid.stack.servers import free_port
 from tests.support.monitoring import Alertmanager
 from tests.support.servers import _spawn, _terminate
+from tests.support.waiting import until
 
 DEADLINE = 30.0
 
@@ -32,29 +32,30 @@ class Sink:
         self.proc = _spawn([sys.executable, "-m", "orchid", "monitoring", "sink", "--port",
                             str(self.port), "--messages", str(self.file)], folder / "sink.log")
         self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + DEADLINE
-        while True:
+
+        def answers() -> bool:
+            assert self.proc.poll() is None, (folder / "sink.log").read_text()
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
+                return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
             except httpx.HTTPError:
-                assert self.proc.poll() is None, (folder / "sink.log").read_text()
-                assert time.monotonic() < deadline, "the sink did not start"
-                time.sleep(0.1)
+                return False
+
+        until(answers, timeout=DEADLINE, what="the sink answering")
 
     def messages(self) -> list[dict[str, Any]]:
         return read_messages(self.file)
 
     def wait_for(self, kind: str, channel: str, alertname: str) -> dict[str, Any]:
         """The first message of `kind` to `channel` naming `alertname`."""
-        deadline = time.monotonic() + DEADLINE
-        while time.monotonic() < deadline:
-            for message in self.messages():
-                if (message["kind"], message["channel"]) == (kind, channel) and \
-                        alertname in names(message):
-                    return message
-            time.sleep(0.2)
-        raise AssertionError(f"no {kind}/{channel} message for {alertname}: {self.messages()}")
+        def found() -> dict[str, Any] | None:
+            return next((m for m in self.messages() if (m["kind"], m["channel"]) == (kind, channel)
+                         and alertname in names(m)), None)
+
+        until(lambda: found() is not None, timeout=DEADLINE,
+              what=f"a {kind}/{channel} message for {alertname}")
+        message = found()
+        assert message is not None
+        return message
 
 
 def names(message: dict[str, Any]) -> set[str]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from orchid.monitoring.dashboards import all_dashboards, panel_queries
 from tests.support.monitoring import Prometheus
 from tests.support.processes import OrchidProcess
 from tests.support.stack import TEST_SECRET
+from tests.support.waiting import until
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "monitoring" / "rules"
 # Grafana's variables, as a dashboard over the last few minutes would fill them in.
@@ -31,12 +31,20 @@ def substituted(expr: str) -> str:
 
 def wait_for(server: Prometheus, promql: str, timeout: float = 60) -> None:
     """Until `promql` returns a series."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.query(promql)["data"]["result"]:
-            return
-        time.sleep(0.5)
-    raise TimeoutError(f"no data for {promql} after {timeout:.0f} s; see {server.folder}")
+    until(lambda: bool(server.query(promql)["data"]["result"]), timeout=timeout,
+          what=f"data for {promql} (see {server.folder})")
+
+
+def scrapes(server: Prometheus) -> int:
+    """How many times Prometheus has scraped the app in the last five minutes."""
+    result = server.query('count_over_time(up{job="orchid-app"}[5m])')["data"]["result"]
+    return int(result[0]["value"][1]) if result else 0
+
+
+def next_scrape(server: Prometheus) -> None:
+    """Until Prometheus has scraped the app again."""
+    seen = scrapes(server)
+    until(lambda: scrapes(server) > seen, timeout=30, what="the next scrape of the app")
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +72,7 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory,
             for _ in range(3):
                 for path in TRAFFIC:
                     client.get(path)
-                time.sleep(1.5)  # a few scrapes apart, so rates have two samples
+                next_scrape(server)  # batches in different scrapes: rates have two samples
         wait_for(server, 'journey:orchid_http_requests:rate5m{journey="browse"} > 0')
         yield server
     finally:

@@ -28,6 +28,7 @@ from orchid.stack.components import pid_alive
 from orchid.stack.plan import MAIN_DB, WAREHOUSE_DB, Layout
 from orchid.stack.servers import redis_ping, replica_status
 from orchid.stack.state import is_ours
+from tests.support.waiting import until
 
 UP_TIMEOUT = 600
 
@@ -153,15 +154,13 @@ def test_prometheus_evaluates_the_rules_and_alerts_alertmanager(stack: Path) -> 
     assert [m["url"] for m in managers["activeAlertmanagers"]] == [
         f"http://127.0.0.1:{components['alertmanager']['port']}/api/v2/alerts"]
     # The probe reports every store; nothing is firing on a healthy stack.
-    deadline = time.monotonic() + 30
-    while True:
-        writable = httpx.get(f"{prometheus}/api/v1/query", timeout=5, params={
-            "query": 'orchid_db_member_writable{member="main-primary"}'}).json()["data"]
-        if writable["result"]:
-            break
-        assert time.monotonic() < deadline, "the probe is not scraped"
-        time.sleep(1)
-    assert writable["result"][0]["value"][1] == "1"
+    def writable() -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = httpx.get(f"{prometheus}/api/v1/query", timeout=5, params={
+            "query": 'orchid_db_member_writable{member="main-primary"}'}).json()["data"]["result"]
+        return result
+
+    until(lambda: bool(writable()), timeout=30, what="the probe scraped")
+    assert writable()[0]["value"][1] == "1"
     firing = httpx.get(f"{prometheus}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
     assert [a["labels"]["alertname"] for a in firing if a["state"] == "firing"] == []
 

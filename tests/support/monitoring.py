@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,22 +15,20 @@ import httpx
 
 from orchid.stack.servers import alertmanager_argv, free_port, prometheus_argv
 from tests.support.servers import START_TIMEOUT, _spawn, _tail, _terminate
+from tests.support.waiting import until
 
 Argv = Callable[..., list[str]]  # (folder, *, port, config) → the server's command line
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url} exited while starting:\n{_tail(log)}")
+    def ready() -> bool:
+        assert proc.poll() is None, f"{url} exited while starting:\n{_tail(log)}"
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
+            return httpx.get(url, timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} not ready after {START_TIMEOUT:.0f} s:\n{_tail(log)}")
+            return False
+
+    until(ready, timeout=START_TIMEOUT, what=f"{url} ready (log: {log})")
 
 
 @dataclass
