@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 
 from orchid.monitoring.sink import read_messages
+from orchid.stack.components import http_ok
 from orchid.stack.plan import Layout, alert_messages
 from orchid.stack.servers import free_port
 
@@ -220,18 +221,12 @@ def _restart(stack: Stack, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         now = {c["name"]: c for c in stack.reread()["components"] if c["kind"] == "app"}
-        if all(now[name].get("pid") not in (None, pid) and _answers(now[name]["port"])
+        if all(now[name].get("pid") not in (None, pid)
+               and http_ok(f"http://127.0.0.1:{now[name]['port']}/healthz")
                for name, pid in old.items()):
             return
         time.sleep(0.5)
     raise RuntimeError(f"the app processes were not back within {timeout:.0f} s")
-
-
-def _answers(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @contextmanager
