@@ -129,7 +129,7 @@ def test_every_pod_is_hardened(env: str) -> None:
             limits, requests = container["resources"]["limits"], container["resources"]["requests"]
             assert set(limits) == set(requests) == {"cpu", "memory"}, named
             assert "@sha256:" in container["image"], f"{named}: {container['image']}"
-        if where.startswith("Deployment/"):
+        if where.startswith("Deployment/") and where != "Deployment/probe":
             app = spec["containers"][0]
             assert app["livenessProbe"]["httpGet"]["path"] == "/healthz", where
             assert app["readinessProbe"]["httpGet"]["path"] == "/readyz", where
@@ -196,6 +196,43 @@ def test_network_policies_allow_exactly_the_declared_calls(env: str) -> None:
         assert load_balancer == (set(GOOGLE_LB_RANGES) if group.paths else set()), group.name
 
 
+def test_the_stores_probe_runs_once_scraped_as_the_job_its_alert_watches() -> None:
+    docs = rendered("prod")
+    probe = of_kind(docs, "Deployment")["probe"]
+    assert probe["spec"]["replicas"] == 1
+    assert "probe" not in of_kind(docs, "HorizontalPodAutoscaler")  # fixed work, not traffic
+    assert of_kind(docs, "PodDisruptionBudget")["probe"]["spec"]["maxUnavailable"] == 1
+    pod = probe["spec"]["template"]["spec"]
+    app = pod["containers"][0]
+    assert app["args"][:2] == ["monitoring", "probe"]
+    folder = app["args"][app["args"].index("--cloud-sql") + 1]
+    mounted = {m["mountPath"]: m["name"] for m in app["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes[mounted[folder]]["configMap"]["name"] == "cloud-sql"
+    assert app["livenessProbe"]["httpGet"] == {"path": "/metrics", "port": "http"}
+    assert "initContainers" not in pod  # Google's APIs, not the Cloud SQL proxy
+    assert set(workload_secrets()["probe"]) == {"orchid_redis_url", "orchid_elasticsearch_url"}
+    policy = of_kind(docs, "NetworkPolicy")["probe"]["spec"]
+    assert policy["egress"] == [] and [s["namespaceSelector"]["matchLabels"] for s in
+                                       policy["ingress"][0]["from"]] == [
+        {"kubernetes.io/metadata.name": "monitoring"}]
+    # every job the rules name is one a PodMonitor scrapes its pods as
+    from orchid.monitoring.rules import rule_files
+
+    jobs = set(re.findall(r'job="([^"]+)"', yaml.safe_dump(rule_files())))
+    monitors = of_kind(docs, "PodMonitor").values()
+    scraped = {}
+    for monitor in monitors:
+        endpoint = monitor["spec"]["podMetricsEndpoints"][0]
+        job = next(r["replacement"] for r in endpoint["relabelings"] if r["targetLabel"] == "job")
+        scraped[job] = monitor["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"]
+    assert jobs == {"orchid-app", "orchid-probe"} and jobs <= set(scraped)
+    assert scraped["orchid-probe"] == probe["spec"]["template"]["metadata"]["labels"][
+        "app.kubernetes.io/component"]
+    assert scraped["orchid-app"] == of_kind(docs, "Deployment")["orders"]["spec"]["template"][
+        "metadata"]["labels"]["app.kubernetes.io/component"]
+
+
 def test_the_shop_host_routes_every_public_prefix_but_the_staff_api() -> None:
     docs = rendered("prod")
     shop = of_kind(docs, "Ingress")["orchid-shop"]
@@ -251,7 +288,8 @@ def test_spot_nodes_move_every_group_and_nothing_else() -> None:
     docs = rendered("preprod", ("spot-nodes",))
     for where, spec in pod_specs(docs):
         on_spot = spec.get("nodeSelector", {}).get("cloud.google.com/gke-spot") == "true"
-        assert on_spot == where.startswith("Deployment/"), where
+        # the probe stays on regular nodes: a preemption would blind the alerts for minutes
+        assert on_spot == (where in {f"Deployment/{g.name}" for g in groups()}), where
 
 
 @pytest.mark.parametrize(("env", "components", "image", "refusal"), [

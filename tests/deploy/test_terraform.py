@@ -86,6 +86,7 @@ def strings(node: object) -> list[str]:
 def identity_stores() -> dict[str, frozenset[str]]:
     """The stores each Google identity's pods reach."""
     found = {g.name: g.stores for g in workloads.groups()}
+    found[workloads.PROBE] = workloads.PROBE_STORES
     return found | {t.name: t.stores for t in workloads.TASKS}
 
 

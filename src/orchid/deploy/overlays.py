@@ -11,7 +11,15 @@ import yaml
 from orchid.deploy.environments import Environment
 from orchid.deploy.pods import SQL_PORTS, Manifest, labels
 from orchid.deploy.secrets import workload_secrets
-from orchid.deploy.workloads import SALE_DAY_FACTOR, TASKS, Group, groups
+from orchid.deploy.workloads import (
+    PROBE,
+    PROBE_STORES,
+    SALE_DAY_FACTOR,
+    TASKS,
+    Group,
+    google_identities,
+    groups,
+)
 from orchid.services import ELASTICSEARCH, MAIN_DB, REDIS, WAREHOUSE_DB
 
 REDIS_PORTS = (6378, 6379)  # Memorystore: 6378 with in-transit encryption
@@ -89,11 +97,10 @@ def scaling_patches(env: Environment | None, *, sale_day: bool = False) -> list[
 
 def identity_patches(env: Environment) -> list[Manifest]:
     """Each workload's Kubernetes service account, bound to its Google service account."""
-    names = [g.name for g in groups()] + [t.name for t in TASKS]
     return [{"apiVersion": "v1", "kind": "ServiceAccount",
              "metadata": {"name": name, "annotations": {
                  "iam.gke.io/gcp-service-account": env.service_account(name)}}}
-            for name in names]
+            for name in google_identities()]
 
 
 def secret_classes(env: Environment) -> list[Manifest]:
@@ -117,6 +124,7 @@ def egress_policies(env: Environment) -> list[Manifest]:
     made = []
     stores = {g.name: (g.stores, g.internet) for g in groups()}
     stores |= {t.name: (t.stores, False) for t in TASKS}
+    stores[PROBE] = (PROBE_STORES, False)
     for workload, (needs, internet) in stores.items():
         rules = _store_rules(env, needs)
         if internet:  # an outside provider, through Cloud NAT; never a private address

@@ -31,7 +31,7 @@ READ = ["get", "list", "watch"]
 
 def namespace_objects() -> list[Manifest]:
     """Every namespace-wide object the deployers apply, in apply order."""
-    return [*policies(), pod_monitor()]
+    return [*policies(), *pod_monitors()]
 
 
 def namespace() -> Manifest:
@@ -95,11 +95,20 @@ def roles() -> list[Manifest]:
     return [*_role("orchid-deployer", deploy, DEPLOYERS), *_role("orchid-reader", read, READERS)]
 
 
-def pod_monitor() -> Manifest:
-    """Prometheus (kube-prometheus-stack) scrapes every serving Orchid pod's /metrics."""
+def pod_monitors() -> list[Manifest]:
+    """Prometheus (kube-prometheus-stack) scrapes every serving Orchid pod's /metrics as job
+    `orchid-app` and the stores' probe as `orchid-probe` — the job names the rules use on one
+    machine (the operator would otherwise name them `<namespace>/<PodMonitor>`)."""
+    return [_pod_monitor("orchid", "service", "orchid-app", "15s"),
+            _pod_monitor("orchid-probe", "probe", "orchid-probe", "30s")]
+
+
+def _pod_monitor(name: str, component: str, job: str, interval: str) -> Manifest:
     return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
-            "metadata": {"name": "orchid", "labels": {**PART_OF}},
+            "metadata": {"name": name, "labels": {**PART_OF}},
             "spec": {"selector": {"matchLabels": {**PART_OF,
-                                                  "app.kubernetes.io/component": "service"}},
-                     "podMetricsEndpoints": [{"port": "http", "path": "/metrics",
-                                              "interval": "15s"}]}}
+                                                  "app.kubernetes.io/component": component}},
+                     "podMetricsEndpoints": [{
+                         "port": "http", "path": "/metrics", "interval": interval,
+                         "relabelings": [{"action": "replace", "targetLabel": "job",
+                                          "replacement": job}]}]}}

@@ -8,7 +8,7 @@ stores include that database, a caller key only in the group that calls with it.
 
 from __future__ import annotations
 
-from orchid.deploy.workloads import TASKS, Group, Task, groups
+from orchid.deploy.workloads import PROBE, PROBE_STORES, TASKS, Group, Task, groups
 from orchid.services import ELASTICSEARCH, MAIN_DB, REDIS, WAREHOUSE_DB
 
 # setting (file orchid_<setting>) per store: what reaching that store takes.
@@ -60,6 +60,8 @@ def workload_secrets() -> dict[str, dict[str, str]]:
     """Workload → its files and secrets, for every group and task."""
     found = {g.name: group_secrets(g) for g in groups()}
     found |= {t.name: task_secrets(t) for t in TASKS}
+    found[PROBE] = {f"orchid_{s}": secret_id(s)
+                    for store in sorted(PROBE_STORES) for s in STORE_SETTINGS[store]}
     return found
 
 

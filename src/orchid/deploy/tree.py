@@ -32,6 +32,7 @@ from orchid.deploy.ingress import ingress_objects, manage_services
 from orchid.deploy.monitoring import monitoring_objects
 from orchid.deploy.platform import NAMESPACE, namespace, namespace_objects, roles
 from orchid.deploy.pods import Manifest
+from orchid.deploy.probe import probe_objects
 from orchid.deploy.tasks import all_task_objects
 from orchid.deploy.workloads import IMAGE, groups
 
@@ -76,9 +77,10 @@ def base_files() -> dict[str, str]:
     files["base/floors.yaml"] = dump(floors_objects())
     files["base/manage.yaml"] = dump(manage_services())
     files["base/monitoring.yaml"] = dump(monitoring_objects())
+    files["base/probe.yaml"] = dump(probe_objects())
     resources = ["platform.yaml",
                  *[f"groups/{g.name}.yaml" for g in groups()],
-                 "manage.yaml", "tasks.yaml", "floors.yaml", "monitoring.yaml"]
+                 "manage.yaml", "tasks.yaml", "floors.yaml", "monitoring.yaml", "probe.yaml"]
     files["base/kustomization.yaml"] = _kustomization(resources=resources)
     return files
 

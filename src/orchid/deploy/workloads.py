@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from orchid.edge.plan import Hosts
-from orchid.services import MAIN_DB, WAREHOUSE_DB
+from orchid.services import ELASTICSEARCH, MAIN_DB, REDIS, WAREHOUSE_DB
 from orchid.services.registry import SERVICE_NAMES, declared_peers, public_path_prefixes, specs
 
 PORT = 8000  # every Orchid process serves HTTP here in its pod
@@ -132,6 +132,10 @@ def task_callers(group: Group) -> list[str]:
     return [t.name for t in TASKS if t.group is not None and group.name in t.group.calls]
 
 
+PROBE = "probe"  # the stores' probe (deploy/probe.py): reads Cloud SQL through Google's APIs
+PROBE_STORES = frozenset({REDIS, ELASTICSEARCH})  # what it reads by URL, from its secrets
+
+
 def google_identities() -> list[str]:
     """Every workload that runs as its own Google service account (Workload Identity)."""
-    return [g.name for g in groups()] + [t.name for t in TASKS]
+    return [g.name for g in groups()] + [t.name for t in TASKS] + [PROBE]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from orchid.monitoring.probe import StoreProbe
 
 monitoring_app = typer.Typer(help="Rules, alerts, dashboards; the probe and the alert sinks.",
                              no_args_is_help=True)
@@ -35,6 +38,10 @@ def probe(
     edge_log: Annotated[Path | None, typer.Option(help="The edge's JSON access log.")] = None,
     interval: Annotated[float, typer.Option(help="Seconds between readings.")] = 5.0,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    cloud_sql: Annotated[Path | None, typer.Option(
+        help="The mounted cloud-sql ConfigMap: read the databases as Cloud SQL instances "
+             "through Google's APIs (GKE), Redis and Elasticsearch by the settings' URLs."),
+    ] = None,
 ) -> None:
     """Export the stores' health for Prometheus on /metrics until SIGTERM."""
     import signal
@@ -48,8 +55,11 @@ def probe(
     from orchid.ops.targets import resolve
 
     configure_logging(json=True)
-    targets = resolve(state_dir, load_settings())
-    store_probe = StoreProbe(targets, disks=disk or (), edge_log=edge_log)
+    if cloud_sql is None:
+        store_probe = StoreProbe(resolve(state_dir, load_settings()), disks=disk or (),
+                                 edge_log=edge_log)
+    else:
+        store_probe = _cloud_probe(cloud_sql, disks=disk or [])
     REGISTRY.register(store_probe)
     server, thread = start_http_server(port, addr=host)
     store_probe.start(interval=interval)
@@ -61,6 +71,34 @@ def probe(
     store_probe.stop()
     server.shutdown()
     thread.join()
+
+
+def _cloud_probe(folder: Path, *, disks: list[Path]) -> StoreProbe:
+    """The probe of a GKE deploy: Cloud SQL through Google's APIs as the workload's identity."""
+    import httpx
+
+    from orchid.config import load_settings
+    from orchid.monitoring.cloud import (
+        MONITORING_SCOPE,
+        CloudMonitoring,
+        members_from,
+        read_cloud_backups,
+        read_cloud_sql,
+    )
+    from orchid.monitoring.probe import StoreProbe
+    from orchid.ops.cloud_sql import SCOPE, CloudSqlAdmin, google_token
+    from orchid.ops.targets import Targets
+
+    settings = load_settings()
+    members = members_from(folder)
+    token = google_token((SCOPE, MONITORING_SCOPE))
+    client = httpx.Client(timeout=10)  # lives as long as the process
+    admin, monitoring = CloudSqlAdmin(client, token), CloudMonitoring(client, token)
+    targets = Targets({}, backup_dir=settings.backup_dir, redis_url=settings.redis_url,
+                      elasticsearch_url=settings.elasticsearch_url)
+    return StoreProbe(targets, disks=disks, extra={
+        "cloud-sql": lambda: read_cloud_sql(members, admin, monitoring),
+        "cloud-backups": lambda: read_cloud_backups(members, admin)})
 
 
 @monitoring_app.command("sink")

@@ -196,7 +196,8 @@ class StoreProbe(Collector):
     """Reads every store on its own thread; Prometheus collects the latest readings."""
 
     def __init__(self, targets: Targets, *, disks: Iterable[Path] = (),
-                 edge_log: Path | None = None) -> None:
+                 edge_log: Path | None = None,
+                 extra: dict[str, Callable[[], Reading]] | None = None) -> None:
         self.readers: dict[str, Callable[[], Reading]] = {
             f"db-{name}": partial(read_database, cluster)
             for name, cluster in targets.clusters.items()}
@@ -206,12 +207,14 @@ class StoreProbe(Collector):
         if targets.elasticsearch_url:
             es = targets.elasticsearch_url
             self.readers["elasticsearch"] = lambda: read_elasticsearch(es)
-        self.readers["backups"] = lambda: read_backups(targets)
+        if targets.clusters:
+            self.readers["backups"] = lambda: read_backups(targets)
         folders = list(disks)
         if folders:
             self.readers["disks"] = lambda: read_disks(folders)
         if edge_log is not None:
             self.readers["edge"] = EdgeLog(edge_log).read
+        self.readers.update(extra or {})  # e.g. Cloud SQL's readers (monitoring/cloud.py)
         self.latest: dict[str, Reading] = {}
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []

@@ -118,6 +118,18 @@ class CloudSqlAdmin:
             if not token:
                 return found
 
+    def instances(self, project: str) -> list[dict[str, Any]]:
+        """Every instance of a project as the Admin API describes it (name, state, type…)."""
+        found: list[dict[str, Any]] = []
+        token = None
+        while True:
+            params: dict[str, str] = {"pageToken": token} if token else {}
+            body = self._call("GET", f"/projects/{project}/instances", params=params)
+            found += body.get("items", [])
+            token = body.get("nextPageToken")
+            if not token:
+                return found
+
     def delete(self, instance: Instance, run: BackupRun, *, timeout: float = 600) -> None:
         """Delete one backup run and wait until it is gone."""
         operation = self._call("DELETE", f"{instance.path}/backupRuns/{run.id}")
@@ -137,12 +149,12 @@ def prune(admin: CloudSqlAdmin, instance: Instance, policy: Policy) -> list[Back
     return gone
 
 
-def google_token() -> Callable[[], str]:
+def google_token(scopes: tuple[str, ...] = (SCOPE,)) -> Callable[[], str]:
     """A bearer token of the workload's Google identity (Workload Identity on GKE)."""
     import google.auth
     from google.auth.transport.requests import Request
 
-    credentials, _ = google.auth.default(scopes=[SCOPE])
+    credentials, _ = google.auth.default(scopes=list(scopes))
 
     def token() -> str:
         if not credentials.valid:

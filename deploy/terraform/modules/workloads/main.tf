@@ -10,7 +10,7 @@
 locals {
   workloads = [
     "catalog", "accounts", "cart", "inventory", "payments", "orders", "search", "storefront",
-    "migrate", "sweeper", "backup",
+    "migrate", "sweeper", "backup", "probe",
   ]
 
   # Project roles per workload. Cloud SQL is reached through the Cloud SQL Auth Proxy (client
@@ -24,6 +24,8 @@ locals {
     migrate   = ["roles/cloudsql.client"]
     sweeper   = ["roles/cloudsql.client"]
     backup    = ["orchidCloudSqlBackup"]
+    # The stores' probe reads the instances' state and backup runs, and their metrics.
+    probe = ["roles/cloudsql.viewer", "roles/monitoring.viewer"]
   }
 
   # The backup CronJob takes on-demand Cloud SQL backups and deletes the ones its retention
@@ -47,7 +49,7 @@ locals {
     orchid-manage-secret-key        = ["management"]
     orchid-manage-redis-url         = ["management"]
     orchid-manage-elasticsearch-url = ["management"]
-    orchid-elasticsearch-url        = ["search"]
+    orchid-elasticsearch-url        = ["search", "probe"]
     orchid-internal-callers         = ["catalog", "accounts", "cart", "inventory", "payments", "orders", "search", "sweeper"]
     orchid-internal-keys-cart       = ["cart"]
     orchid-internal-keys-catalog    = ["catalog"]
@@ -58,7 +60,7 @@ locals {
     orchid-internal-keys-storefront = ["storefront"]
     orchid-main-primary-url         = ["catalog", "accounts", "payments", "orders", "migrate", "sweeper", "management"]
     orchid-main-replica-urls        = ["catalog", "accounts", "payments", "orders", "migrate", "sweeper", "management"]
-    orchid-redis-url                = ["catalog", "accounts", "cart"]
+    orchid-redis-url                = ["catalog", "accounts", "cart", "probe"]
     orchid-secret-key               = ["payments", "storefront"]
     orchid-sms-api-key              = ["accounts"]
     orchid-trusted-proxies          = ["catalog", "accounts", "cart", "inventory", "payments", "orders", "search", "storefront"]
