@@ -14,7 +14,16 @@ from typing import Any
 import pytest
 import yaml
 
-from orchid.deploy import environments, groups, ingress, overlays, pods, secrets, workloads
+from orchid.deploy import (
+    environments,
+    groups,
+    ingress,
+    overlays,
+    platform,
+    pods,
+    secrets,
+    workloads,
+)
 from orchid.services import MAIN_DB, REDIS, WAREHOUSE_DB
 from tests.support.terraform import (
     MIRROR_HINT,
@@ -454,8 +463,16 @@ def test_edge_names_are_the_ones_kubernetes_uses() -> None:
 
 def test_the_cluster_addons_serve_what_the_pods_and_autoscalers_expect() -> None:
     addons = module_variables(MODULES / "cluster-addons")
-    assert addons["namespace"]["default"] == groups.MONITORING_NAMESPACE
+    assert addons["namespace"]["default"] == environments.MONITORING_NAMESPACE
     assert addons["requests_metric"]["default"] == groups.REQUESTS_METRIC
+    # the app's spans go where the collector listens, and only the shop's namespace may send
+    collector = (addons["otel_collector_name"]["default"], addons["namespace"]["default"],
+                 addons["otlp_http_port"]["default"])
+    assert "http://{}.{}.svc.cluster.local:{}".format(*collector) == environments.OTLP_ENDPOINT
+    assert addons["app_namespace"]["default"] == platform.NAMESPACE
+    traces = next(p for p in platform.policies() if p["metadata"]["name"] == "traces")
+    to = traces["spec"]["egress"][0]["to"][0]["podSelector"]["matchLabels"]
+    assert to == {"app.kubernetes.io/instance": collector[0]}  # the Helm release's pods
     hpa = groups.autoscaler(workloads.groups()[0])
     assert groups.REQUESTS_METRIC in {m["pods"]["metric"]["name"]
                                       for m in hpa["spec"]["metrics"] if m["type"] == "Pods"}

@@ -16,6 +16,12 @@ GOOGLE_LB_RANGES = ("130.211.0.0/22", "35.191.0.0/16")
 # private.googleapis.com: Google APIs (Cloud SQL Admin, Secret Manager, Pub/Sub) reached
 # without the internet from a private cluster.
 GOOGLE_PRIVATE_APIS = "199.36.153.8/30"
+# The cluster's monitoring (deploy/terraform/modules/cluster-addons): Prometheus scrapes from this
+# namespace, and the OpenTelemetry Collector there takes the app's spans to Cloud Trace.
+MONITORING_NAMESPACE = "monitoring"
+OTEL_COLLECTOR = "otel-collector"  # its Helm release and Service
+OTLP_HTTP_PORT = 4318
+OTLP_ENDPOINT = f"http://{OTEL_COLLECTOR}.{MONITORING_NAMESPACE}.svc.cluster.local:{OTLP_HTTP_PORT}"
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class Environment:
     floor_scale: float  # day floors relative to prod's (sizing in workloads.py)
     ceiling_scale: float  # HPA maxima relative to prod's
     night_scaling: bool  # lower floors 01:00–07:00 Asia/Kolkata
+    trace_sample_ratio: float  # share of traces started here that are kept (ORCHID_TRACE_…)
 
     @property
     def namespace(self) -> str:
@@ -76,7 +83,8 @@ ENVIRONMENTS: dict[str, Environment] = {
                           management="10.32.16.0/24", data="10.32.32.0/24",
                           private_services="10.41.0.0/16", control_plane="172.16.0.32/28"),
             staff_networks=("203.0.113.0/24",),
-            floor_scale=0.0, ceiling_scale=0.1, night_scaling=False),
+            floor_scale=0.0, ceiling_scale=0.1, night_scaling=False,
+            trace_sample_ratio=1.0),
         Environment(
             name="preprod", project="orchid-preprod", region="asia-south1",
             zones=("asia-south1-a", "asia-south1-b"), domain="preprod.orchid.example",
@@ -84,7 +92,8 @@ ENVIRONMENTS: dict[str, Environment] = {
                           management="10.16.16.0/24", data="10.16.32.0/24",
                           private_services="10.25.0.0/16", control_plane="172.16.0.16/28"),
             staff_networks=("203.0.113.0/24",),
-            floor_scale=0.25, ceiling_scale=0.25, night_scaling=True),
+            floor_scale=0.25, ceiling_scale=0.25, night_scaling=True,
+            trace_sample_ratio=0.25),
         Environment(
             name="prod", project="orchid-prod", region="asia-south1",
             zones=("asia-south1-a", "asia-south1-b"), domain="orchid.example",
@@ -92,6 +101,8 @@ ENVIRONMENTS: dict[str, Environment] = {
                           management="10.0.16.0/24", data="10.0.32.0/24",
                           private_services="10.9.0.0/16", control_plane="172.16.0.0/28"),
             staff_networks=("203.0.113.0/24", "198.51.100.0/24"),
-            floor_scale=1.0, ceiling_scale=1.0, night_scaling=True),
+            floor_scale=1.0, ceiling_scale=1.0, night_scaling=True,
+            # ~400 requests/s by day: 5 % keeps a trace of every path without a bill per span
+            trace_sample_ratio=0.05),
     )
 }

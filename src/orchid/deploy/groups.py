@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from orchid.deploy.environments import GOOGLE_LB_RANGES
+from orchid.deploy.environments import GOOGLE_LB_RANGES, MONITORING_NAMESPACE
 from orchid.deploy.pods import Manifest, app_container, labels, pod_spec, selector
 from orchid.deploy.workloads import PORT, Group, groups, task_callers
 from orchid.kit.callers import as_pairs
 
 # Where Prometheus runs (kube-prometheus-stack, deploy/terraform's cluster add-ons).
-MONITORING_NAMESPACE = "monitoring"
 # The per-pod request rate Prometheus Adapter serves from orchid_http_requests_total.
 REQUESTS_METRIC = "orchid_http_requests_per_second"
 

@@ -8,7 +8,7 @@ import math
 
 import yaml
 
-from orchid.deploy.environments import Environment
+from orchid.deploy.environments import OTLP_ENDPOINT, Environment
 from orchid.deploy.pods import SQL_PORTS, Manifest, labels
 from orchid.deploy.secrets import workload_secrets
 from orchid.deploy.workloads import (
@@ -44,6 +44,9 @@ def config_maps(env: Environment) -> list[Manifest]:
         # Prometheus scrapes from a pod address; anyone else gets 403 (the policy also
         # admits only the monitoring namespace).
         "ORCHID_METRICS_ALLOWED_NETWORKS": env.ranges.pods,
+        # Spans to the cluster's OpenTelemetry Collector, which sends them to Cloud Trace.
+        "ORCHID_OTLP_ENDPOINT": OTLP_ENDPOINT,
+        "ORCHID_TRACE_SAMPLE_RATIO": str(env.trace_sample_ratio),
     }
     instances = {key: f"{env.project}:{env.region}:{instance_name(key)}?port={port}"
                  for ports in SQL_PORTS.values() for key, port in ports.items()}

@@ -5,7 +5,12 @@ deployers (a deployer that could write Roles could widen its own)."""
 
 from __future__ import annotations
 
-from orchid.deploy.environments import GOOGLE_PRIVATE_APIS
+from orchid.deploy.environments import (
+    GOOGLE_PRIVATE_APIS,
+    MONITORING_NAMESPACE,
+    OTEL_COLLECTOR,
+    OTLP_HTTP_PORT,
+)
 from orchid.deploy.pods import Manifest
 
 PART_OF = {"app.kubernetes.io/part-of": "orchid"}
@@ -68,6 +73,13 @@ def policies() -> list[Manifest]:
         _policy("google-apis", {"podSelector": everyone, "policyTypes": ["Egress"],
                                 "egress": [{"to": [{"ipBlock": {"cidr": GOOGLE_PRIVATE_APIS}}],
                                             "ports": [{"protocol": "TCP", "port": 443}]}]}),
+        # Every process sends its spans to the OpenTelemetry Collector (ORCHID_OTLP_ENDPOINT).
+        _policy("traces", {"podSelector": everyone, "policyTypes": ["Egress"], "egress": [{
+            "to": [{"namespaceSelector": {"matchLabels": {
+                        "kubernetes.io/metadata.name": MONITORING_NAMESPACE}},
+                    "podSelector": {"matchLabels": {
+                        "app.kubernetes.io/instance": OTEL_COLLECTOR}}}],
+            "ports": [{"protocol": "TCP", "port": OTLP_HTTP_PORT}]}]}),
     ]
 
 

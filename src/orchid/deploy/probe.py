@@ -10,7 +10,8 @@ it; a probe gone longer than five minutes pages through StoreProbeDown.
 
 from __future__ import annotations
 
-from orchid.deploy.groups import MONITORING_NAMESPACE, service_account
+from orchid.deploy.environments import MONITORING_NAMESPACE
+from orchid.deploy.groups import service_account
 from orchid.deploy.pods import Manifest, app_container, labels, pod_spec, selector
 from orchid.deploy.workloads import PORT, PROBE
 

@@ -4,6 +4,9 @@
 #                           adds its rules, routes and dashboards). Grafana is AGPL and stays out.
 #   prometheus-adapter    — serves each pod's request rate to the autoscalers as a custom
 #                           metric (deploy/k8s's HPAs scale on it beside CPU and memory).
+#   opentelemetry-collector — receives the app's spans over OTLP/HTTP (ORCHID_OTLP_ENDPOINT)
+#                           and sends them to Cloud Trace, where they are queried; as its own
+#                           Google identity, which may only write traces.
 #
 # Prometheus loads every PrometheusRule (deploy/k8s/base/monitoring.yaml holds the shop's);
 # Alertmanager routes with deploy/monitoring/alertmanager/alertmanager.yml, its receivers' Slack
@@ -14,6 +17,7 @@ locals {
   receivers_class = "orchid-receivers"
   receivers_mount = "/etc/alertmanager/secrets/orchid-receivers" # orchid.monitoring.tree.RECEIVER_SECRETS
   alertmanager_sa = "kube-prometheus-stack-alertmanager"         # the chart's service account
+  collector_sa    = var.otel_collector_name
 }
 
 resource "google_service_account" "alertmanager" {
@@ -122,6 +126,90 @@ resource "helm_release" "adapter" {
         name         = { matches = "^orchid_http_requests_total$", as = var.requests_metric }
         metricsQuery = "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)"
       }]
+    }
+  })]
+
+  depends_on = [helm_release.prometheus]
+}
+
+resource "google_service_account" "collector" {
+  project      = var.project_id
+  account_id   = "orchid-otel-collector"
+  display_name = "OpenTelemetry Collector: writes the shop's spans to Cloud Trace"
+}
+
+resource "google_service_account_iam_member" "collector_identity" {
+  service_account_id = google_service_account.collector.name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "serviceAccount:${var.workload_pool}[${var.namespace}/${local.collector_sa}]"
+}
+
+resource "google_project_iam_member" "collector_traces" {
+  project = var.project_id
+  role    = "roles/cloudtrace.agent"
+  member  = google_service_account.collector.member
+}
+
+resource "helm_release" "collector" {
+  name       = var.otel_collector_name
+  repository = var.otel_chart_repository
+  chart      = "opentelemetry-collector"
+  version    = var.otel_collector_version
+  namespace  = var.namespace
+  atomic     = true
+  timeout    = 600
+
+  values = [yamlencode({
+    mode             = "deployment"
+    fullnameOverride = var.otel_collector_name
+    image            = { repository = "otel/opentelemetry-collector-contrib" }
+    serviceAccount = {
+      create      = true
+      name        = local.collector_sa
+      annotations = { "iam.gke.io/gcp-service-account" = google_service_account.collector.email }
+    }
+    # Spans come from the shop's pods only, over OTLP/HTTP; the chart's other receivers are off.
+    ports = {
+      otlp           = { enabled = false }
+      jaeger-compact = { enabled = false }
+      jaeger-thrift  = { enabled = false }
+      jaeger-grpc    = { enabled = false }
+      zipkin         = { enabled = false }
+      otlp-http      = { enabled = true, containerPort = var.otlp_http_port, servicePort = var.otlp_http_port }
+    }
+    config = {
+      receivers = {
+        otlp = { protocols = { grpc = null, http = { endpoint = "0.0.0.0:${var.otlp_http_port}" } } }
+      }
+      processors = {
+        memory_limiter = { check_interval = "1s", limit_percentage = 80, spike_limit_percentage = 20 }
+        batch          = { send_batch_size = 512, timeout = "5s" }
+      }
+      exporters = { googlecloud = { project = var.project_id } }
+      service = {
+        pipelines = {
+          traces = { receivers = ["otlp"], processors = ["memory_limiter", "batch"], exporters = ["googlecloud"] }
+        }
+      }
+    }
+    replicaCount        = 2
+    autoscaling         = { enabled = true, minReplicas = 2, maxReplicas = 6, targetCPUUtilizationPercentage = 70 }
+    podDisruptionBudget = { enabled = true, maxUnavailable = 1 }
+    resources = {
+      requests = { cpu = "200m", memory = "512Mi" }
+      limits   = { memory = "512Mi" }
+    }
+    securityContext = {
+      runAsNonRoot             = true
+      readOnlyRootFilesystem   = true
+      allowPrivilegeEscalation = false
+      capabilities             = { drop = ["ALL"] }
+    }
+    podSecurityContext = { seccompProfile = { type = "RuntimeDefault" } }
+    # Only the shop's namespace may send spans.
+    networkPolicy = {
+      enabled          = true
+      allowIngressFrom = [{ namespaceSelector = { matchLabels = { "kubernetes.io/metadata.name" = var.app_namespace } } }]
     }
   })]
 

@@ -22,3 +22,8 @@ output "receiver_secrets" {
   description = "The Secret Manager secrets of Alertmanager's receivers (the platform creates them)."
   value       = sort(values(var.receiver_secrets))
 }
+
+output "otlp_endpoint" {
+  description = "Where the app sends its spans (ORCHID_OTLP_ENDPOINT in deploy/k8s's overlays)."
+  value       = "http://${var.otel_collector_name}.${var.namespace}.svc.cluster.local:${var.otlp_http_port}"
+}

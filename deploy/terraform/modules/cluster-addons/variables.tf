@@ -84,3 +84,38 @@ variable "receiver_secrets" {
     "pagerduty-secondary-key" = "orchid-alerts-pagerduty-secondary-key"
   }
 }
+
+variable "otel_chart_repository" {
+  type        = string
+  description = "The Helm repository of the OpenTelemetry Collector's chart."
+  default     = "https://open-telemetry.github.io/opentelemetry-helm-charts"
+}
+
+variable "otel_collector_version" {
+  type        = string
+  description = "opentelemetry-collector chart version, pinned (its contrib image carries the Cloud Trace exporter)."
+  default     = "0.108.0"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.otel_collector_version))
+    error_message = "Pin an exact chart version (x.y.z)."
+  }
+}
+
+variable "otel_collector_name" {
+  type        = string
+  description = "The collector's Service (the app's ORCHID_OTLP_ENDPOINT: orchid.deploy.environments.OTEL_COLLECTOR)."
+  default     = "otel-collector"
+}
+
+variable "otlp_http_port" {
+  type        = number
+  description = "The collector's OTLP/HTTP port (the app sends its spans there; orchid.deploy.environments.OTLP_HTTP_PORT)."
+  default     = 4318
+}
+
+variable "app_namespace" {
+  type        = string
+  description = "The shop's namespace: the only one whose pods may send spans to the collector (orchid.deploy.platform.NAMESPACE)."
+  default     = "orchid"
+}
