@@ -8,7 +8,14 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from orchid.monitoring.probe import EdgeLog, Reading, StoreProbe, read_backups, read_disks
+from orchid.monitoring.probe import (
+    EdgeLog,
+    Reading,
+    StoreProbe,
+    WafLog,
+    read_backups,
+    read_disks,
+)
 from orchid.ops.targets import Admin, Cluster, Targets
 
 
@@ -35,6 +42,28 @@ def test_the_edge_log_is_counted_by_status_class_and_block_reason(tmp_path: Path
     log.write_text(line(200))
     edge.read()
     assert edge.counts[("2xx", "")] == 3
+
+
+def audited(status: int, *rules: str) -> str:
+    """A transaction as ModSecurity's JSON audit log writes it (trimmed to what is read)."""
+    return json.dumps({"transaction": {
+        "response": {"http_code": status},
+        "messages": [{"message": "m", "details": {"ruleId": rule}} for rule in rules]}}) + "\n"
+
+
+def test_the_waf_log_counts_each_rule_once_per_refused_request(tmp_path: Path) -> None:
+    log = tmp_path / "modsec_audit.log"
+    log.write_text(audited(403, "942100", "942100", "949110", "980130")  # a rule matched twice
+                   + audited(403, "941100", "949110")
+                   + audited(401) + audited(500)  # the app's own answers, audited too
+                   + audited(200, "920350")  # matched, scored, but let through
+                   + "{}\n" + "not json\n")
+    waf = WafLog(log)
+    counts = {labels["rule"]: value for _, labels, value, _ in waf.read().samples}
+    assert counts == {"942100": 1, "941100": 1}
+    with log.open("a") as out:
+        out.write(audited(403, "942100", "949110"))
+    assert waf.read().samples[-1][1:3] == ({"rule": "942100"}, 2)
 
 
 def test_disks_and_backups_are_read(tmp_path: Path) -> None:

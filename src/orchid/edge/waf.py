@@ -115,6 +115,7 @@ SecAuditEngine RelevantOnly
 SecAuditLogRelevantStatus "^(?:5|4(?!04))"
 SecAuditLogParts ABIJDEFHZ
 SecAuditLogType Serial
+SecAuditLogFormat JSON
 SecAuditLog {prefix / "logs" / "modsec_audit.log"}
 SecArgumentSeparator &
 SecCookieFormat 0

@@ -36,6 +36,8 @@ def probe(
     disk: Annotated[list[Path] | None, typer.Option(
         help="A folder whose filesystem to watch; repeatable.")] = None,
     edge_log: Annotated[Path | None, typer.Option(help="The edge's JSON access log.")] = None,
+    waf_log: Annotated[Path | None, typer.Option(
+        help="ModSecurity's JSON audit log (the rules behind the WAF's blocks).")] = None,
     interval: Annotated[float, typer.Option(help="Seconds between readings.")] = 5.0,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     cloud_sql: Annotated[Path | None, typer.Option(
@@ -57,7 +59,7 @@ def probe(
     configure_logging(json=True)
     if cloud_sql is None:
         store_probe = StoreProbe(resolve(state_dir, load_settings()), disks=disk or (),
-                                 edge_log=edge_log)
+                                 edge_log=edge_log, waf_log=waf_log)
     else:
         store_probe = _cloud_probe(cloud_sql, disks=disk or [])
     REGISTRY.register(store_probe)

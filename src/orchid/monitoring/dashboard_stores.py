@@ -23,6 +23,7 @@ from orchid.monitoring.probe import COLORS
 
 MEMBER = "{{database}} {{member}}"
 EDGE = "orchid_edge_requests_total"
+WAF_RULES = "orchid_waf_rule_matches_total"
 
 
 def _per_member(metric: str) -> str:
@@ -157,8 +158,9 @@ def search() -> dict[str, Any]:
 def edge() -> dict[str, Any]:
     """The edge's answers by status class, and its blocks by reason."""
     blocked = f'{EDGE}{{block!=""}}'
-    no_rule_ids = ("ModSecurity's rule ids are not exported (the probe counts the edge's "
-                   "access log by block reason only): a rule's hits are in the edge's audit log.")
+    rules = f"sum by (rule) (rate({WAF_RULES}[{RATE}]))"
+    no_country = ("The geo map knows only the allowed countries' ranges, so a refused "
+                  "client's country is not known (its address is in the access log).")
     answers: Row = ("Answers", [
         series("Answers by status class", "Everything the edge answered, blocked or not.",
                query(f"sum by (status) (rate({EDGE}[{RATE}]))", "{{status}}"), unit="reqps",
@@ -169,15 +171,17 @@ def edge() -> dict[str, Any]:
     ])
     blocks: Row = ("Blocks", [
         series("Blocks by reason", "waf (ModSecurity), bot, crawler, geo, read_only, "
-               f"rate_limit. {no_rule_ids}",
+               "rate_limit.",
                query(f"sum by (block) (rate({blocked}[{RATE}]))", "{{block}}"), unit="reqps",
                stacked=True),
-        pie("Blocks in the range by reason", no_rule_ids,
+        pie("Blocks in the range by reason", "Why the edge refused, over the dashboard's range.",
             query(f"sum by (block) (increase({blocked}[{RANGE}]))", "{{block}}"), width=12),
-        series("WAF (ModSecurity) blocks", f"Refused by ModSecurity (403). {no_rule_ids}",
-               query(f'sum(rate({EDGE}{{block="waf"}}[{RATE}]))', "waf"), unit="reqps",
-               width=8),
-        series("Geo blocks", "Refused for the client's country; the country is not exported.",
+        series("WAF blocks by rule", "The ten ModSecurity (CRS) rules that matched most in the "
+               "requests it refused, from its audit log; one request counts once per rule, "
+               "and CRS's anomaly-score verdict (949xxx, 980xxx) is left out. Look a rule up "
+               "by id in /usr/share/modsecurity-crs/rules.",
+               query(f"topk(10, {rules})", "{{rule}}"), unit="reqps", width=8),
+        series("Geo blocks", f"Refused for the client's country. {no_country}",
                query(f'sum(rate({EDGE}{{block="geo"}}[{RATE}]))', "geo"), unit="reqps",
                width=8),
         series("Rate limited", "Refused by the edge's rate limits (429).",

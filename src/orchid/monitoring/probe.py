@@ -1,6 +1,6 @@
 """The stores' probe: what Prometheus cannot scrape from the app — each database member's role,
-replication and load, Redis, Elasticsearch, the last backups, the disks and the edge's access
-log — exported as orchid_* metrics for the cause alerts and the dashboards.
+replication and load, Redis, Elasticsearch, the last backups, the disks, the edge's access log
+and its WAF's audit log — exported as orchid_* metrics for the cause alerts and the dashboards.
 
     probe = StoreProbe(targets, disks=[Path("/var/lib/orchid")], edge_log=None)
     probe.start(interval=5.0)        # one thread per store: a hung server delays only its own
@@ -152,36 +152,52 @@ def read_disks(paths: Iterable[Path]) -> Reading:
     return reading
 
 
-class EdgeLog:
-    """Counts the edge's answers by status class and by why it blocked (its JSON access log,
-    read from where it was left; a rotated or truncated log is read from its start)."""
+class LogTail:
+    """A JSON-lines log read from where it was left (a rotated or truncated log is read from
+    its start; a half-written last line waits for the next read)."""
 
     def __init__(self, path: Path) -> None:
         self.path, self.offset = path, 0
+
+    def new_entries(self) -> Iterator[dict[str, object]]:
+        if not self.path.exists():
+            return
+        if self.path.stat().st_size < self.offset:
+            self.offset = 0
+        with self.path.open("rb") as lines:
+            lines.seek(self.offset)
+            for line in lines:
+                if not line.endswith(b"\n"):
+                    break  # half-written: read it whole next time
+                self.offset += len(line)
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict):
+                    yield entry
+
+
+class EdgeLog:
+    """Counts the edge's answers by status class and by why it blocked (its JSON access log)."""
+
+    def __init__(self, path: Path) -> None:
+        self.tail = LogTail(path)
         self.counts: dict[tuple[str, str], int] = {}
 
     def read(self) -> Reading:
-        if self.path.exists():
-            if self.path.stat().st_size < self.offset:
-                self.offset = 0
-            with self.path.open("rb") as lines:
-                lines.seek(self.offset)
-                for line in lines:
-                    if not line.endswith(b"\n"):
-                        break  # half-written: read it whole next time
-                    self.offset += len(line)
-                    self._count(line)
+        for entry in self.tail.new_entries():
+            self._count(entry)
         reading = Reading()
         for (status, block), count in sorted(self.counts.items()):
             reading.add("orchid_edge_requests_total", count,
                         {"status": status, "block": block}, counter=True)
         return reading
 
-    def _count(self, line: bytes) -> None:
+    def _count(self, entry: dict[str, object]) -> None:
         try:
-            entry = json.loads(line)
-            status = int(entry["status"])
-        except (ValueError, KeyError, TypeError):
+            status = int(str(entry["status"]))
+        except (ValueError, KeyError):
             return
         block = str(entry.get("block") or "")
         if not block and status == 403:
@@ -192,11 +208,49 @@ class EdgeLog:
         self.counts[key] = self.counts.get(key, 0) + 1
 
 
+# CRS's own bookkeeping rules, in every blocked request: the anomaly score's verdict (949xxx)
+# and the correlation report (980xxx) say that it blocked, not why.
+WAF_VERDICT_RULES = ("949", "980")
+
+
+class WafLog:
+    """Counts the ModSecurity rules that matched in the requests it refused, from its JSON
+    audit log (`SecAuditLogFormat JSON`): what the edge dashboard's "blocks by rule" shows."""
+
+    def __init__(self, path: Path) -> None:
+        self.tail = LogTail(path)
+        self.counts: dict[str, int] = {}
+
+    def read(self) -> Reading:
+        for entry in self.tail.new_entries():
+            self._count(entry)
+        reading = Reading()
+        for rule, count in sorted(self.counts.items()):
+            reading.add("orchid_waf_rule_matches_total", count, {"rule": rule}, counter=True)
+        return reading
+
+    def _count(self, entry: dict[str, object]) -> None:
+        transaction = entry.get("transaction")
+        if not isinstance(transaction, dict):
+            return
+        response = transaction.get("response")
+        if not isinstance(response, dict) or response.get("http_code") != 403:
+            return  # the audit log also keeps the app's own 4xx and 5xx, matched by no rule
+        rules = set()
+        for message in transaction.get("messages") or []:
+            details = message.get("details") if isinstance(message, dict) else None
+            rule = str(details.get("ruleId", "")) if isinstance(details, dict) else ""
+            if rule.isdigit() and not rule.startswith(WAF_VERDICT_RULES):
+                rules.add(rule)
+        for rule in rules:
+            self.counts[rule] = self.counts.get(rule, 0) + 1
+
+
 class StoreProbe(Collector):
     """Reads every store on its own thread; Prometheus collects the latest readings."""
 
     def __init__(self, targets: Targets, *, disks: Iterable[Path] = (),
-                 edge_log: Path | None = None,
+                 edge_log: Path | None = None, waf_log: Path | None = None,
                  extra: dict[str, Callable[[], Reading]] | None = None) -> None:
         self.readers: dict[str, Callable[[], Reading]] = {
             f"db-{name}": partial(read_database, cluster)
@@ -214,6 +268,8 @@ class StoreProbe(Collector):
             self.readers["disks"] = lambda: read_disks(folders)
         if edge_log is not None:
             self.readers["edge"] = EdgeLog(edge_log).read
+        if waf_log is not None:
+            self.readers["waf"] = WafLog(waf_log).read
         self.readers.update(extra or {})  # e.g. Cloud SQL's readers (monitoring/cloud.py)
         self.latest: dict[str, Reading] = {}
         self.stopping = threading.Event()

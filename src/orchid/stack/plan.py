@@ -372,8 +372,9 @@ def alerting_components(layout: Layout) -> list[Component]:
                   http_ready(f"http://127.0.0.1:{port}/-/ready"), layout.logs / "alertmanager.log"),
         Component("probe", "monitoring", probe_port,
                   [*orchid, "probe", "--port", str(probe_port), "--state-dir", str(layout.root),
-                   "--disk", str(layout.root), "--edge-log",
-                   str(layout.root / "edge" / "logs" / "access.log")],
+                   "--disk", str(layout.root),
+                   "--edge-log", str(layout.root / "edge" / "logs" / "access.log"),
+                   "--waf-log", str(layout.root / "edge" / "logs" / "modsec_audit.log")],
                   http_ready(f"http://127.0.0.1:{probe_port}/metrics"),
                   layout.logs / "probe.log", env=env, stop_timeout=10),
     ]
