@@ -25,9 +25,7 @@ from orchid.services.search.service import SearchService
 from tests.conftest import embedded_settings
 from tests.integration.relevance_queries import CASES, Case
 from tests.support.elasticsearch import Elasticsearch
-from tests.support.es_fixtures import es_server
 
-__all__ = ["es_server"]
 PRODUCTS, SEED = 3000, 42
 # Measured 2026-11-24: elasticsearch hit@3 1.000, nDCG@10 0.999; fts5 1.000, 0.997. Without
 # typo tolerance FTS5 misses 7 of the 60 (hit@3 0.883), so 0.9 catches a real break.

@@ -21,10 +21,7 @@ from orchid.services.search.schemas import IndexDoc, SearchQuery
 from orchid.services.search.service import SearchService
 from tests.conftest import embedded_settings
 from tests.support.elasticsearch import Elasticsearch
-from tests.support.es_fixtures import es_server
 from tests.unit.search_factories import shelf
-
-__all__ = ["es_server"]
 
 
 async def _batches(docs: list[IndexDoc]) -> AsyncIterator[list[IndexDoc]]:
