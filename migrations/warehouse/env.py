@@ -9,5 +9,6 @@ from alembic import context
 from orchid.kit.orm import WarehouseBase
 from orchid.migrate import run_migrations
 
-importlib.import_module("orchid.services.inventory.models")  # registers the tables
+for module in ("orchid.services.inventory.models", "orchid.kit.outbox"):
+    importlib.import_module(module)  # registers the tables
 run_migrations(context, WarehouseBase.metadata)

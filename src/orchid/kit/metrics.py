@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter(
     "orchid_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
@@ -29,3 +29,13 @@ ORDERS_PLACED = Counter(
     "orchid_orders_placed_total", "Orders placed (once per order)", ["payment_method"])
 ORDER_VALUE = Counter(
     "orchid_order_value_paise_total", "Total of the orders placed, in paise", ["payment_method"])
+OUTBOX_PENDING = Gauge(
+    "orchid_outbox_pending", "Outbox rows not yet published", ["database"])
+OUTBOX_LAG = Gauge(
+    "orchid_outbox_lag_seconds", "Age of the oldest unpublished outbox row (0 when none)",
+    ["database"])
+EVENTS_PUBLISHED = Counter(
+    "orchid_events_published_total", "Events the relay published", ["database", "type"])
+EVENTS_DEAD_LETTERED = Counter(
+    "orchid_events_dead_lettered_total",
+    "Events a subscription gave up on after its attempts", ["subscription"])
