@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from orchid.config import Settings
+from orchid.events.relay import relays
 from orchid.kit.consistency import ReadYourWritesMiddleware
 from orchid.kit.docs import docs_router
 from orchid.kit.errors import install_error_handlers
@@ -28,6 +29,9 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
     resources = resources or Resources.from_settings(settings)
     assembly = assemble(resources)
     placed = list(assembly.local)
+    if settings.events_relay:
+        assembly.background += relays(resources, {s for name in placed
+                                                  for s in specs()[name].stores})
     tracing = configure_tracing(
         service_name="-".join(["orchid", *placed]) if len(placed) < len(SERVICE_NAMES)
         else "orchid",

@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     # Background sweep of expired reservations and abandoned checkouts (0 disables).
     sweep_interval_seconds: float = 30.0
 
+    # Events: publish this process's databases' outboxes from inside it (embedded: to the
+    # in-process bus). Several processes may all do it (the relay locks rows with SKIP LOCKED).
+    events_relay: bool = True
+    # How long an idle relay waits before it looks again (a plain read of one index entry).
+    events_relay_idle_seconds: float = 0.2
+
     # HTTP.
     max_body_bytes: int = 1024 * 1024
     # Addresses of the edge: X-Forwarded-For is believed from these only (none when embedded).

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from orchid.config import Settings
+from orchid.events.bus import InProcessBus
 from orchid.kit.cache import Cache
 from orchid.kit.db import Database
 from orchid.kit.kv import KeyValueStore, MemoryStore, RedisStore
@@ -27,6 +28,7 @@ class Resources:
     warehouse_db: Database
     store: KeyValueStore
     http: httpx.AsyncClient
+    bus: InProcessBus = field(default_factory=InProcessBus)  # the events' bus, in this process
     _caches: dict[str, Cache] = field(default_factory=dict)
 
     @classmethod
@@ -79,6 +81,7 @@ class Resources:
 
     async def close(self) -> None:
         """Release every connection (and stop the caches' timers, which use the store)."""
+        await self.bus.close()  # its subscribers first: they may still use the rest
         for cache in self._caches.values():
             await cache.close()
         await self.main_db.close()

@@ -545,3 +545,35 @@ async def test_migration_matches_the_models(db: Database) -> None:
 
     async with db.primary.engine.connect() as connection:
         assert await connection.run_sync(differences) == []
+
+
+# -- events -------------------------------------------------------------------------------------
+
+async def test_a_customers_changes_are_events_that_carry_no_personal_data(
+        accounts: AccountsService, db: Database, sms: DevSmsSender) -> None:
+    from sqlalchemy import select
+
+    from orchid.kit.outbox import MainOutbox
+
+    me = await signed_up(accounts)
+    await accounts.update_profile(customer_id=me, data=CustomerUpdate(name="Asha S"))
+    home = await accounts.create_address(customer_id=me, data=address())
+    office = await accounts.create_address(customer_id=me, data=address("Office"))
+    await accounts.set_default_address(customer_id=me, address_id=office.public_id)
+    await accounts.delete_address(customer_id=me, address_id=home.public_id)
+    await accounts.send_otp(phone=PHONE, client_ip="10.0.0.1")
+    await accounts.verify_otp(phone=PHONE, code=code_sent(sms))
+    async with db.write() as session:
+        rows = list((await session.execute(select(MainOutbox).order_by(MainOutbox.seq)))
+                    .scalars())
+    mine = [(r.type, r.payload.get("via") or r.payload.get("action") or r.payload.get("fields"))
+            for r in rows if r.aggregate_id == me]
+    assert mine == [("customer.registered", "email"), ("customer.changed", ["name"]),
+                    ("customer.address_changed", "added"),
+                    ("customer.address_changed", "added"),
+                    ("customer.address_changed", "made_default"),
+                    ("customer.address_changed", "deleted")]
+    assert [r.payload["via"] for r in rows if r.aggregate_id != me] == ["phone"]
+    text = " ".join(str(r.payload) for r in rows)
+    assert "asha@example.in" not in text and "Asha" not in text and "9812345678" not in text
+    assert "MG Road" not in text

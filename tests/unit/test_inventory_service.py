@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from orchid.kit.db import Database
 from orchid.kit.errors import Conflict, InvalidInput, NotFound
 from orchid.kit.orm import WarehouseBase, utcnow
+from orchid.kit.outbox import WarehouseOutbox
 from orchid.services.inventory import bulk
 from orchid.services.inventory.errors import InventoryBusy
 from orchid.services.inventory.locking import retry_lock_conflicts
@@ -343,3 +344,29 @@ async def test_migration_matches_the_models(warehouse_db: Database) -> None:
 
     async with warehouse_db.primary.engine.connect() as connection:
         assert await connection.run_sync(differences) == []
+
+
+# -- events ---------------------------------------------------------------------------------
+
+async def warehouse_outbox(db: Database) -> list[WarehouseOutbox]:
+    async with db.write() as session:
+        return list((await session.execute(select(WarehouseOutbox)
+                                           .order_by(WarehouseOutbox.seq))).scalars())
+
+
+async def test_stock_movements_and_an_expiry_are_events(inventory: InventoryService,
+                                                        warehouse_db: Database) -> None:
+    await stock(inventory, {"KAJAL-1": 5})
+    await inventory.reserve(key="chk-1", lines=[ReserveLine(sku="KAJAL-1", quantity=2)],
+                            ttl_seconds=60)
+    assert await inventory.expire_reservations(now=utcnow() + timedelta(minutes=2)) == ["chk-1"]
+    rows = await warehouse_outbox(warehouse_db)
+    assert [(r.type, r.payload.get("kind")) for r in rows] == [
+        ("stock.changed", "restock"), ("stock.changed", "reserve"),
+        ("stock.changed", "expire"), ("reservation.expired", None)]
+    figures = [(r.payload["on_hand"], r.payload["reserved"], r.payload["available"])
+               for r in rows[:3]]
+    assert figures == [(5, 0, 5), (5, 2, 3), (5, 0, 5)]
+    assert len({r.aggregate_id for r in rows[:3]}) == 1 and rows[0].aggregate_id.startswith(
+        "KAJAL-1@")
+    assert rows[3].payload == {"key": "chk-1", "lines": [{"sku": "KAJAL-1", "quantity": 2}]}

@@ -5,6 +5,7 @@ marking publishes again."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from orchid.kit.metrics import OUTBOX_LAG, OUTBOX_PENDING
 from orchid.kit.orm import MainBase, WarehouseBase
 from orchid.kit.outbox import Event, MainOutbox, WarehouseOutbox, record
 from tests.support.clock import FakeClock
+from tests.support.waiting import until_async
 
 
 @pytest.fixture
@@ -181,3 +183,32 @@ def test_every_aggregate_has_a_topic_and_an_unknown_one_is_refused() -> None:
     assert topic_of(Event("stock.changed", "stock", "SKU-1", {}, clock.now())) == "inventory"
     with pytest.raises(UnknownAggregate, match="basket"):
         topic_of(Event("basket.changed", "basket", "B-1", {}, clock.now()))
+
+
+async def test_the_relay_loop_waits_out_a_failing_bus_then_publishes(main_db: Database) -> None:
+    class Flaky(InProcessBus):
+        failures = 2
+
+        async def publish(self, topic: str, event: Event) -> None:
+            if self.failures:
+                self.failures -= 1
+                raise ConnectionRefusedError("the bus is away")
+            await super().publish(topic, event)
+
+    bus = Flaky(retry_pause=0)
+    received = Received(bus, "orders")
+    stop = asyncio.Event()
+    loop = asyncio.create_task(Relay(main_db, MainOutbox, bus).run(stop, idle=0.01))
+    try:
+        await write(main_db, [("order.placed", "OR-1")])
+
+        async def delivered() -> bool:
+            await bus.drain()
+            return len(received.events) == 1
+
+        await until_async(delivered, timeout=10, what="the event, once the bus is back")
+    finally:
+        stop.set()
+        await loop
+        await bus.close()
+    assert bus.failures == 0 and [e.aggregate_id for e in received.events] == ["OR-1"]

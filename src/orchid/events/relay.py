@@ -17,21 +17,26 @@ with several relays.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from functools import partial
+from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchid.events.bus import Bus
 from orchid.events.topics import topic_of
 from orchid.kit.db import Database
-from orchid.kit.errors import Unavailable
 from orchid.kit.metrics import EVENTS_PUBLISHED, OUTBOX_LAG, OUTBOX_PENDING
 from orchid.kit.orm import utcnow
-from orchid.kit.outbox import Event, OutboxColumns, OutboxTable
+from orchid.kit.outbox import Event, MainOutbox, OutboxColumns, OutboxTable, WarehouseOutbox
+from orchid.services import MAIN_DB, WAREHOUSE_DB
+
+if TYPE_CHECKING:
+    from orchid.platform import Resources
 
 log = structlog.get_logger("orchid.events.relay")
 RETENTION = timedelta(days=7)  # sent rows kept for `orchid events tail` and investigations
@@ -56,6 +61,8 @@ class Relay:
     async def publish_batch(self) -> list[Event]:
         """Publish one batch of unsent events; return those published (empty: nothing to do)."""
         table = self.table
+        if not await self.db.read(partial(_any_unsent, table)):
+            return []  # the common case, answered without a write transaction (or its lock)
         async with self.db.write() as session:
             rows = cast(list[OutboxColumns], list((await session.execute(
                 select(table).where(table.sent_at.is_(None)).order_by(table.seq)
@@ -112,9 +119,11 @@ class Relay:
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.1,
                   backlog_every: float = 5.0, purge_every: float = 300.0) -> None:
-        """Publish until `stop` is set; wait `idle` seconds when there was nothing to send."""
+        """Publish until `stop` is set; wait `idle` seconds when there was nothing to send, and
+        longer (up to 5 s) while the database or the bus keeps failing."""
         loop = asyncio.get_running_loop()
         next_backlog = next_purge = loop.time()
+        failures = 0
         while not stop.is_set():
             try:
                 sent = await self.publish_batch()
@@ -125,12 +134,34 @@ class Relay:
                 if now >= next_purge:
                     await self.purge()
                     next_purge = now + purge_every
-            except (Unavailable, OSError) as error:  # database or bus away: try again later
-                log.warning("relay_waiting", database=self.db.name,
+                failures = 0
+            except Exception as error:  # the database or the bus away: the rows wait for us
+                failures += 1
+                log.warning("relay_waiting", database=self.db.name, failures=failures,
                             error=f"{type(error).__name__}: {error}")
                 sent = []
             if len(sent) < self.batch:
+                pause = idle if not failures else min(idle * 2 ** failures, 5.0)
                 try:
-                    await asyncio.wait_for(stop.wait(), timeout=idle)
+                    await asyncio.wait_for(stop.wait(), timeout=pause)
                 except TimeoutError:
                     pass
+
+
+async def _any_unsent(table: OutboxTable, session: AsyncSession) -> bool:
+    found = await session.execute(select(table.seq).where(table.sent_at.is_(None)).limit(1))
+    return found.first() is not None
+
+
+def relays(resources: Resources, stores: set[str]
+           ) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+    """The relays of the databases among `stores`, publishing to the process's own bus (work
+    for the app's lifespan, which cancels it at shutdown)."""
+    found: list[tuple[Database, OutboxTable]] = []
+    if MAIN_DB in stores:
+        found.append((resources.main_db, MainOutbox))
+    if WAREHOUSE_DB in stores:
+        found.append((resources.warehouse_db, WarehouseOutbox))
+    idle = resources.settings.events_relay_idle_seconds
+    return [partial(Relay(db, table, resources.bus).run, asyncio.Event(), idle=idle)
+            for db, table in found]

@@ -23,7 +23,7 @@ from typing import Any
 import structlog
 from sqlalchemy import JSON, BigInteger, Index, Integer, SmallInteger, String
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from orchid.kit import tracing
 from orchid.kit.orm import MainBase, UTCDateTime, WarehouseBase, utcnow
@@ -98,7 +98,7 @@ class WarehouseOutbox(OutboxColumns, WarehouseBase):
 OutboxTable = type[MainOutbox] | type[WarehouseOutbox]
 
 
-def record(session: AsyncSession, table: OutboxTable, type: str, aggregate_type: str,
+def record(session: AsyncSession | Session, table: OutboxTable, type: str, aggregate_type: str,
            aggregate_id: str, payload: dict[str, Any], *, version: int = SCHEMA_VERSION,
            now: datetime | None = None) -> Event:
     """Add an event to the session's transaction; it is written when the transaction commits."""

@@ -152,6 +152,19 @@ CAUSE_ALERTS = (
           "The last {{ $labels.database }} backup is {{ $value | humanizeDuration }} old",
           "The nightly backup has not completed for over 26 hours: a restore would lose more "
           "than a day, and binlogs kept for point-in-time recovery keep growing.", "10m"),
+    Alert("OutboxLagging",
+          "orchid_outbox_lag_seconds > 60",
+          "ticket", PLATFORM,
+          "Events of the {{ $labels.database }} database wait {{ $value | humanizeDuration }} "
+          "to be published",
+          "The oldest unpublished outbox row is over a minute old: search, caches and "
+          "notifications fall behind the shop. Orders and payments still commit.", "5m"),
+    Alert("EventsDeadLettered",
+          "increase(orchid_events_dead_lettered_total[15m]) > 0",
+          "ticket", PLATFORM,
+          "Subscription {{ $labels.subscription }} gave up on events",
+          "A subscriber failed an event on every attempt: its effect (an email, an index "
+          "update, an aggregate) did not happen until the event is replayed."),
 )
 
 

@@ -86,9 +86,23 @@ def overview() -> dict[str, Any]:
         series("Resident memory", "RSS of each process.",
                query("orchid_stack_rss_bytes", "{{name}}"), unit="bytes", width=6),
     ])
+    events: Row = ("Events", [
+        series("Outbox backlog", "Events written and not yet published, per database "
+               "(several processes may report the same outbox: the largest is shown).",
+               query("max by (database) (orchid_outbox_pending)", "{{database}}"), width=6),
+        series("Outbox lag", "Age of the oldest unpublished event; OutboxLagging past 60 s.",
+               query("max by (database) (orchid_outbox_lag_seconds)", "{{database}}"),
+               unit="s", width=6),
+        series("Events published", "Events the relays published, by type.",
+               query(f"sum by (type) (rate(orchid_events_published_total[{RATE}]))",
+                     "{{type}}"), unit="ops", width=6, stacked=True),
+        series("Dead letters", "Events a subscription gave up on (EventsDeadLettered).",
+               query("sum by (subscription) (increase(orchid_events_dead_lettered_total[1h]))",
+                     "{{subscription}}"), width=6),
+    ])
     return board("orchid-overview", "Orchid overview",
                  "Traffic, errors, latency and SLO budget left of every shopper journey.",
-                 [shop, *(journey_row(journey) for journey in JOURNEYS), processes])
+                 [shop, *(journey_row(journey) for journey in JOURNEYS), events, processes])
 
 
 def service_routes(name: str) -> str:

@@ -27,7 +27,7 @@ from orchid.kit.kv import KeyValueStore
 from orchid.kit.orm import utcnow
 from orchid.kit.placement import exposed
 from orchid.kit.ratelimit import RateLimiter
-from orchid.services.accounts import errors, repository, validation
+from orchid.services.accounts import errors, events, repository, validation
 from orchid.services.accounts.models import Address, Customer
 from orchid.services.accounts.passwords import (
     Passwords,
@@ -131,8 +131,10 @@ class AccountsService:
         password_hash = await self.passwords.hash(password)
         try:
             async with self.db.write() as s:
-                return await repository.add(s, Customer(
+                customer = await repository.add(s, Customer(
                     email=email, password_hash=password_hash, name=name, role=role))
+                events.registered(s, customer, via="email")
+                return customer
         except IntegrityError as exc:
             raise errors.EmailTaken("An account with this email already exists.") from exc
 
@@ -280,7 +282,10 @@ class AccountsService:
         # On the primary: a lagging replica would miss a customer created seconds ago.
         async with self.db.write() as s:
             customer = await repository.get_customer_by_phone(s, phone=phone)
-            return customer or await repository.add(s, Customer(phone=phone))
+            if customer is None:
+                customer = await repository.add(s, Customer(phone=phone))
+                events.registered(s, customer, via="phone")
+            return customer
 
     # -- profile and staff --------------------------------------------------------------------
 
@@ -304,6 +309,7 @@ class AccountsService:
         async with self.db.write() as s:
             customer = _existing(await repository.get_customer(s, public_id=customer_id))
             customer.name = data.name
+            events.changed(s, customer, fields=["name"])
         return CustomerRead.model_validate(customer)
 
     async def set_role(self, *, customer_id: str, role: str, actor_id: str) -> CustomerAdminRead:
@@ -317,6 +323,7 @@ class AccountsService:
         async with self.db.write() as s:
             customer = _existing(await repository.get_customer(s, public_id=customer_id))
             customer.role = role
+            events.changed(s, customer, fields=["role"])
         await self._revoke_sessions(customer_id)
         log.info("customer_role_changed", customer_id=customer_id, role=role, by=actor_id)
         return CustomerAdminRead.model_validate(customer)
@@ -355,15 +362,17 @@ class AccountsService:
                 await repository.set_default_address(s, customer_id=owner.id,
                                                      address_id=address.id)
                 address.is_default = True
+            events.address_changed(s, owner, address, action="added")
         return AddressRead.model_validate(address)
 
     async def update_address(self, *, customer_id: str, address_id: str,
                              data: AddressUpdate) -> AddressRead:
         """Change the given fields of one of the customer's addresses."""
         async with self.db.write() as s:
-            _, address = await self._own_address(s, customer_id, address_id)
+            owner, address = await self._own_address(s, customer_id, address_id)
             for name, value in data.model_dump(exclude_unset=True).items():
                 setattr(address, name, value)
+            events.address_changed(s, owner, address, action="changed")
         return AddressRead.model_validate(address)
 
     @exposed()
@@ -373,6 +382,7 @@ class AccountsService:
             owner, address = await self._own_address(s, customer_id, address_id)
             await repository.set_default_address(s, customer_id=owner.id, address_id=address.id)
             address.is_default = True
+            events.address_changed(s, owner, address, action="made_default")
         return AddressRead.model_validate(address)
 
     @exposed()
@@ -381,6 +391,7 @@ class AccountsService:
         async with self.db.write() as s:
             owner, address = await self._own_address(s, customer_id, address_id)
             await repository.delete(s, address)
+            events.address_changed(s, owner, address, action="deleted")
             successor = (await repository.newest_address(s, customer_id=owner.id)
                          if address.is_default else None)
             if successor is not None:

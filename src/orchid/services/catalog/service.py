@@ -17,7 +17,7 @@ from orchid.kit.errors import Conflict, InvalidInput
 from orchid.kit.pagination import decode_cursor, encode_cursor
 from orchid.kit.placement import exposed
 from orchid.platform import Resources
-from orchid.services.catalog import repository
+from orchid.services.catalog import events, repository
 from orchid.services.catalog.errors import (
     CategoryNotFound,
     DuplicateSku,
@@ -187,6 +187,7 @@ class CatalogService:
                     variants=variants, price_paise=cheapest(variants).price_paise)
                 s.add(product)
                 await _save(s, product)
+                events.created(s, product)
         except IntegrityError as exc:
             raise _conflict(exc) from exc
         await self.cache.invalidate(product_key(product.slug))
@@ -196,6 +197,7 @@ class CatalogService:
     async def update_product(self, *, slug: str, data: ProductUpdate) -> ProductRead:
         """Apply the fields set in `data` to a product."""
         changes = data.model_dump(exclude_unset=True, exclude_none=True)
+        fields = list(changes)
         try:
             async with self.db.write() as s:
                 product = await _locked(s, slug)
@@ -210,6 +212,7 @@ class CatalogService:
                 for field, value in changes.items():
                     setattr(product, field, value)
                 await _save(s, product)
+                events.changed(s, product, fields=fields, old_slug=old_slug)
         except IntegrityError as exc:
             raise _conflict(exc) from exc
         await self.cache.invalidate(product_key(old_slug), product_key(product.slug))
@@ -232,8 +235,11 @@ class CatalogService:
         """Publish or unpublish a product."""
         async with self.db.write() as s:
             product = await _locked(s, slug)
+            was = product.published
             product.published = published
             await _save(s, product)
+            if was != published:
+                events.published(s, product)
         await self.cache.invalidate(product_key(slug))
         return await self._read(product)
 
@@ -369,6 +375,7 @@ async def _set_price(session: AsyncSession, sku: str,
     await session.flush()
     await repository.refresh_listing_price(session, product_id=product.id)
     await session.refresh(product, attribute_names=["price_paise", "created_at", "updated_at"])
+    events.price_changed(session, product, variant)
     return product, variant
 
 

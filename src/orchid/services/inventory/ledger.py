@@ -1,4 +1,6 @@
-"""The one way stock changes: apply a delta to a locked row and write its audit entry."""
+"""The one way stock changes: apply a delta to a locked row and write its audit entry and its
+`stock.changed` event (docs/events.md; the aggregate is the stock row, sku@warehouse, whose row
+lock orders its changes)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orchid.kit.outbox import WarehouseOutbox, record
 from orchid.services.inventory.models import MovementKind, Stock, StockMovement
 
 SYSTEM = "system"  # the actor of changes no person asked for (checkouts, the sweeper)
@@ -25,3 +28,8 @@ def move(session: AsyncSession, stock: Stock, kind: MovementKind, *, on_hand: in
     session.add(StockMovement(stock_id=stock.id, sku=stock.sku, kind=kind, delta_on_hand=on_hand,
                               delta_reserved=reserved, reference=reference[:200], actor=actor,
                               created_at=now))
+    record(session, WarehouseOutbox, "stock.changed", "stock", f"{stock.sku}@{stock.warehouse_id}",
+           {"sku": stock.sku, "warehouse_id": stock.warehouse_id, "kind": kind,
+            "on_hand": stock.on_hand, "reserved": stock.reserved,
+            "available": stock.on_hand - stock.reserved, "delta_on_hand": on_hand,
+            "delta_reserved": reserved}, now=now)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orchid.kit.outbox import WarehouseOutbox, record
 from orchid.services.inventory import repository
 from orchid.services.inventory.errors import ReservationMismatch
 from orchid.services.inventory.ledger import SYSTEM, move
@@ -100,6 +101,10 @@ async def let_go(session: AsyncSession, reservation: Reservation, *, status: Res
         move(session, rows[line.stock_id], kind, on_hand=on_hand, reserved=-line.quantity,
              reference=reservation.key, actor=SYSTEM, now=now)
     reservation.status, reservation.updated_at = status, now
+    if status == "expired":  # abandoned: the units are back on sale (docs/events.md)
+        record(session, WarehouseOutbox, "reservation.expired", "reservation", reservation.key,
+               {"key": reservation.key, "lines": [{"sku": line.sku, "quantity": line.quantity}
+                                                  for line in lines]}, now=now)
     await session.flush()
 
 

@@ -21,7 +21,7 @@ from orchid.kit.errors import Conflict, InvalidInput, OrchidError
 from orchid.kit.metrics import ORDER_VALUE, ORDERS_PLACED
 from orchid.kit.orm import utcnow
 from orchid.services.inventory.schemas import ReservationRead, ReserveLine
-from orchid.services.orders import pricing, repository, stock, transitions
+from orchid.services.orders import events, pricing, repository, stock, transitions
 from orchid.services.orders.errors import (
     CartEmpty,
     IdempotencyKeyReused,
@@ -262,7 +262,7 @@ class Checkout:
         if intent.status in ("cod_pending", "succeeded"):
             order, _ = await transitions.move(
                 self.db, number=order.number, to="confirmed", actor=transitions.SYSTEM,
-                reason="cod" if intent.status == "cod_pending" else "paid",
+                reason="cod" if intent.status == "cod_pending" else events.PAID_REASON,
                 decide=transitions.only_from("pending_payment"))
             await self.fault("confirmed")
             return await stock.secure_stock(self.db, self.peers, order.number)

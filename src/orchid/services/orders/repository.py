@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orchid.services.orders import events
 from orchid.services.orders.models import Order, OrderEvent, OrderLine
 from orchid.services.orders.states import OrderStatus
 
@@ -51,6 +52,8 @@ async def add_order(session: AsyncSession, *, order: Order, lines: list[OrderLin
     session.add_all(lines)
     session.add(OrderEvent(order_id=order.id, from_status=None, to_status=order.status,
                            actor=actor, reason="checkout", created_at=order.created_at))
+    events.record_status(session, order, from_status=None, reason="checkout",
+                         now=order.created_at, lines=lines)
     await session.flush()
 
 
@@ -59,6 +62,7 @@ def add_event(session: AsyncSession, *, order: Order, from_status: OrderStatus, 
     """Record that `order` moved from `from_status` to its current status."""
     session.add(OrderEvent(order_id=order.id, from_status=from_status, to_status=order.status,
                            actor=actor[:64], reason=reason[:200], created_at=now))
+    events.record_status(session, order, from_status=from_status, reason=reason, now=now)
 
 
 async def list_orders(session: AsyncSession, *, customer_id: str | None, status: str | None,

@@ -21,7 +21,7 @@ from orchid.kit.orm import utcnow
 from orchid.kit.pagination import decode_cursor, encode_cursor
 from orchid.kit.placement import exposed
 from orchid.platform import Resources
-from orchid.services.orders import reads, repository, stock, transitions
+from orchid.services.orders import events, reads, repository, stock, transitions
 from orchid.services.orders.checkout import Attempt, Checkout, Faults, Method
 from orchid.services.orders.errors import IllegalTransition, OrderNotFound
 from orchid.services.orders.identifiers import normalise_number
@@ -69,7 +69,8 @@ class OrdersService:
         """Apply a payment's outcome to its order; settling again changes nothing."""
         if outcome == "succeeded":
             order, _ = await transitions.move(
-                self.db, number=order_number, to="confirmed", actor="payments", reason="paid",
+                self.db, number=order_number, to="confirmed", actor="payments",
+                reason=events.PAID_REASON,
                 decide=transitions.only_from("pending_payment"))
             if order.status == "cancelled":
                 # Paid after the order was given up (expired, declined twice): money goes back.

@@ -24,7 +24,12 @@ from orchid.kit.db import Database
 from orchid.kit.errors import InvalidInput, OrchidError
 from orchid.kit.orm import utcnow
 from orchid.kit.placement import exposed
-from orchid.services.payments import events, repository, states
+from orchid.services.payments import (
+    events,
+    outbox,  # noqa: F401  (its listener writes our events)
+    repository,
+    states,
+)
 from orchid.services.payments.delivery import BackgroundDelivery
 from orchid.services.payments.errors import (
     IllegalTransition,
