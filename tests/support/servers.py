@@ -13,6 +13,7 @@ import itertools
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -28,6 +29,7 @@ from orchid.stack.servers import (
     mariadb_socket,
     mariadb_sql,
     mariadbd_argv,
+    pubsub_emulator_argv,
     redis_argv,
     redis_ping,
     redis_url,
@@ -394,3 +396,54 @@ class Redis:
                     f"{_tail(self.dir / 'redis.log')}"
                 )
             time.sleep(0.02)
+
+
+@dataclass
+class PubSubEmulator:
+    """The Google Cloud CLI's Pub/Sub emulator on 127.0.0.1:port (its state is in memory)."""
+
+    port: int
+    dir: Path
+    _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def start(cls, base_dir: Path) -> PubSubEmulator:
+        base_dir.mkdir(parents=True, exist_ok=True)
+        emulator = cls(free_port(), base_dir)
+        emulator.start_again()
+        return emulator
+
+    @property
+    def host(self) -> str:
+        """What PUBSUB_EMULATOR_HOST says."""
+        return f"127.0.0.1:{self.port}"
+
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start_again(self, timeout: float = 60.0) -> None:
+        """(Re)start on the same port: empty, with no topics."""
+        if self.running():
+            return
+        log = self.dir / "emulator.log"
+        self._proc = _spawn(pubsub_emulator_argv(self.dir, port=self.port), log)
+        deadline = time.monotonic() + timeout
+        # The launcher execs java: the pid we hold is the server's.
+        while not (self._answers() and listens(self._proc.pid, self.port)):
+            if not self.running() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"Pub/Sub emulator on {self.port} did not start:\n"
+                                   f"{_tail(log)}")
+            time.sleep(0.1)
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                return b"Ok" in conn.recv(1024)
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            _terminate(self._proc, signal.SIGTERM)

@@ -15,9 +15,9 @@ event again, up to `max_attempts`, after which the event is a dead letter of tha
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
@@ -25,7 +25,7 @@ from orchid.kit.metrics import EVENTS_DEAD_LETTERED
 from orchid.kit.outbox import Event
 
 log = structlog.get_logger("orchid.events")
-Handler = Callable[[Event], Awaitable[None]]
+Handler = Callable[[Event], Coroutine[Any, Any, None]]
 DEFAULT_ATTEMPTS = 5
 
 

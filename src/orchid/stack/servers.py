@@ -357,3 +357,30 @@ def alertmanager_argv(folder: Path, *, port: int, config: Path) -> list[str]:
     return [binary("prometheus-alertmanager"), f"--config.file={config}",
             f"--storage.path={folder / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
             "--cluster.listen-address="]
+
+
+class PubSubEmulatorMissing(RuntimeError):
+    """The Google Cloud CLI's Pub/Sub emulator is not installed; the message says how."""
+
+
+def pubsub_emulator() -> Path:
+    """The emulator's launcher, in the Google Cloud CLI's `platform` folder."""
+    sdk = None
+    if shutil.which("gcloud"):
+        found = subprocess.run(["gcloud", "info", "--format=value(installation.sdk_root)"],
+                               capture_output=True, text=True, check=False)
+        sdk = found.stdout.strip() or None
+    launcher = Path(sdk or "/usr/lib/google-cloud-sdk") / "platform" / "pubsub-emulator" / \
+        "bin" / "cloud-pubsub-emulator"
+    if not launcher.exists() or not shutil.which("java"):
+        raise PubSubEmulatorMissing(
+            f"no Pub/Sub emulator at {launcher} (or no java): install the Google Cloud CLI with "
+            "its emulator — apt-get install google-cloud-cli google-cloud-cli-pubsub-emulator "
+            "default-jre-headless — or `gcloud components install pubsub-emulator`")
+    return launcher
+
+
+def pubsub_emulator_argv(folder: Path, *, port: int) -> list[str]:
+    """The Pub/Sub emulator in the foreground on 127.0.0.1:port (its state is in memory)."""
+    del folder  # it keeps nothing on disk; the caller's folder holds only its log
+    return [str(pubsub_emulator()), "--host=127.0.0.1", f"--port={port}"]
