@@ -37,7 +37,12 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def embedded_settings(data_dir: Path, **overrides: Any) -> Settings:
-    """Settings for an embedded app in `data_dir`."""
+    """Settings for an embedded app in `data_dir`.
+
+    The outbox relay is off unless asked for: on SQLite its write transactions (marking events
+    sent) make the test's own writes wait for the lock, 10–15 % of the time of checkout-heavy
+    tests. The relay has its own tests, and test_orders_events runs an app with it on."""
+    overrides.setdefault("events_relay", False)
     return Settings(data_dir=data_dir, secret_key=SecretStr(TEST_SECRET), log_json=False,
                     **overrides)
 

@@ -93,10 +93,13 @@ class Relay:
     async def backlog(self) -> Backlog:
         """Count the unsent rows and find the oldest; export both as gauges."""
         table = self.table
-        async with self.db.write() as session:
-            pending, oldest = (await session.execute(
-                select(func.count(), func.min(table.occurred_at))
-                .where(table.sent_at.is_(None)))).one()
+
+        async def count(session: AsyncSession) -> tuple[int, Any]:
+            found = (await session.execute(select(func.count(), func.min(table.occurred_at))
+                                           .where(table.sent_at.is_(None)))).one()
+            return int(found[0]), found[1]
+
+        pending, oldest = await self.db.read(count)  # no write lock for a count
         if isinstance(oldest, str):  # SQLite hands an aggregate's DATETIME back as text
             oldest = datetime.fromisoformat(oldest)
         if oldest is not None and oldest.tzinfo is None:
@@ -109,11 +112,15 @@ class Relay:
     async def purge(self, *, older_than: timedelta = RETENTION, limit: int = 1000) -> int:
         """Delete up to `limit` rows sent before `older_than` ago; return how many."""
         table, cutoff = self.table, self.clock() - older_than
-        async with self.db.write() as session:
-            seqs = list((await session.execute(
+
+        async def expired(session: AsyncSession) -> list[int]:
+            return list((await session.execute(
                 select(table.seq).where(table.sent_at < cutoff).order_by(table.seq)
                 .limit(limit))).scalars())
-            if seqs:
+
+        seqs = await self.db.read(expired)  # usually none: then no write transaction at all
+        if seqs:
+            async with self.db.write() as session:
                 await session.execute(delete(table).where(table.seq.in_(seqs)))
         return len(seqs)
 
