@@ -15,6 +15,7 @@ import uvicorn
 from orchid.config import Settings, ensure_dev_internal_keys, ensure_dev_secret, load_settings
 from orchid.deploy.cli import deploy_app
 from orchid.edge.cli import edge_app
+from orchid.events.cli import events_app
 from orchid.kit.observability import configure_logging
 from orchid.loadtest.cli import bench
 from orchid.monitoring.cli import drill, monitoring_app
@@ -42,6 +43,7 @@ app.add_typer(deploy_app, name="deploy")
 app.add_typer(monitoring_app, name="monitoring")
 app.command("drill")(drill)
 app.add_typer(traces_app, name="traces")
+app.add_typer(events_app, name="events")
 
 
 def _settings(**overrides: object) -> Settings:

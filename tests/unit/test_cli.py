@@ -103,3 +103,48 @@ def test_down_purge_yes_deletes_without_asking(tmp_path: Path) -> None:
     kept = stack_folder(tmp_path)
     assert runner.invoke(app, ["down", "--state-dir", str(kept)]).exit_code == 0
     assert kept.exists()  # without --purge nothing is deleted, and nothing asked
+
+
+def test_events_tail_prints_the_newest_events_of_both_outboxes(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import json
+
+    from sqlalchemy import update
+
+    from orchid.kit.db import Database
+    from orchid.kit.orm import utcnow
+    from orchid.kit.outbox import MainOutbox, WarehouseOutbox, record
+
+    async def write() -> None:
+        main = Database("main", f"sqlite+aiosqlite:///{data_dir / 'main.db'}")
+        warehouse = Database("warehouse", f"sqlite+aiosqlite:///{data_dir / 'warehouse.db'}")
+        async with main.write() as session:
+            record(session, MainOutbox, "order.placed", "order", "OR-1", {"n": 1})
+        async with warehouse.write() as session:
+            record(session, WarehouseOutbox, "stock.changed", "stock", "KAJAL-1@1", {"n": 2})
+        async with main.write() as session:
+            record(session, MainOutbox, "order.cancelled", "order", "OR-1", {"n": 3})
+            await session.flush()
+            await session.execute(update(MainOutbox).where(MainOutbox.type == "order.placed")
+                                  .values(sent_at=utcnow()))
+        await main.close()
+        await warehouse.close()
+
+    asyncio.run(write())
+    monkeypatch.setenv("ORCHID_DATA_DIR", str(data_dir))
+
+    def tail(*args: str) -> list[dict[str, object]]:
+        result = runner.invoke(app, ["events", "tail", *args])
+        assert result.exit_code == 0, result.output
+        return [json.loads(line) for line in result.output.splitlines()]
+
+    everything = tail()
+    assert [(e["database"], e["type"]) for e in everything] == [
+        ("main", "order.placed"), ("warehouse", "stock.changed"), ("main", "order.cancelled")]
+    assert everything[0]["sent_at"] is not None and everything[2]["sent_at"] is None
+    assert [e["payload"] for e in tail("--limit", "1")] == [{"n": 3}]
+    assert [e["type"] for e in tail("--unsent", "--database", "main")] == ["order.cancelled"]
+    assert [e["aggregate"] for e in tail("--type", "stock.changed")] == ["stock:KAJAL-1@1"]
+    refused = runner.invoke(app, ["events", "tail", "--database", "orders"])
+    assert refused.exit_code == 2 and "main or warehouse" in refused.output
