@@ -5,8 +5,10 @@ each exactly once when none dies."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -134,3 +136,32 @@ async def test_a_relay_holds_back_an_aggregate_another_relay_is_publishing(
     assert [e.aggregate_id for e in third] == ["OR-X"]
     await slow.close()
     await quick.close()
+
+
+async def test_two_consumers_racing_on_one_event_apply_it_once(main_db: Database) -> None:
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import IntegrityError
+
+    from orchid.kit.inbox import ProcessedEvent, first_time
+
+    event = Event("order.placed", "order", f"OR-{uuid.uuid4().hex[:8]}", {},
+                  datetime.now(UTC))
+    applied: list[int] = []
+    both_looked = asyncio.Barrier(2)
+
+    async def consume(worker: int) -> None:
+        try:
+            async with main_db.write() as session:
+                await both_looked.wait()  # both transactions open before either records
+                if await first_time(session, "race", event):
+                    applied.append(worker)
+        except IntegrityError:  # lost the race on the unique key: nothing of it committed
+            if worker in applied:
+                applied.remove(worker)
+
+    await asyncio.gather(consume(1), consume(2))
+    assert len(applied) == 1
+    async with main_db.write() as session:
+        count = (await session.execute(select(func.count()).select_from(ProcessedEvent)
+                                       .where(ProcessedEvent.event_id == event.id))).scalar_one()
+    assert count == 1

@@ -212,3 +212,51 @@ async def test_the_relay_loop_waits_out_a_failing_bus_then_publishes(main_db: Da
         await loop
         await bus.close()
     assert bus.failures == 0 and [e.aggregate_id for e in received.events] == ["OR-1"]
+
+
+async def test_a_consumer_applies_a_redelivered_event_once(main_db: Database) -> None:
+    from orchid.kit.inbox import ProcessedEvent, first_time
+
+    event = Event("order.placed", "order", "OR-1", {}, FakeClock().now())
+    effects: list[str] = []
+
+    async def consume(subscription: str) -> None:
+        async with main_db.write() as session:
+            if await first_time(session, subscription, event):
+                effects.append(subscription)
+
+    for _ in range(3):  # delivered three times to one subscription, once to another
+        await consume("order-emails")
+    await consume("daily-sales")
+    assert effects == ["order-emails", "daily-sales"]
+    with pytest.raises(RuntimeError):  # an effect that fails takes its record with it
+        async with main_db.write() as session:
+            assert await first_time(session, "search-index", event)
+            raise RuntimeError("the index is away")
+    await consume("search-index")
+    assert effects[-1] == "search-index"
+    async with main_db.write() as session:
+        kept = (await session.execute(select(ProcessedEvent.subscription)
+                                      .order_by(ProcessedEvent.id))).scalars().all()
+    assert list(kept) == ["order-emails", "daily-sales", "search-index"]
+
+
+async def test_the_migrations_make_the_processed_events_table_the_model_describes(
+        data_dir: Path) -> None:
+    from orchid.kit.inbox import ProcessedEvent
+
+    db = Database("main", f"sqlite+aiosqlite:///{data_dir / 'main.db'}")
+
+    def differences(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True,
+            "include_object": lambda obj, name, kind, *_: (
+                (obj.table.name if kind in ("index", "column", "unique_constraint")
+                 else name) == ProcessedEvent.__tablename__)})
+        return list(compare_metadata(context, MainBase.metadata))
+
+    try:
+        async with db.primary.engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+    finally:
+        await db.close()
