@@ -42,6 +42,8 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await resources.start()
+        for topic, subscription, handler in assembly.subscriptions:
+            resources.bus.subscribe(topic, subscription, handler)
         tasks = [asyncio.create_task(work(), name=f"orchid-background-{i}")
                  for i, work in enumerate(assembly.background)]
         try:

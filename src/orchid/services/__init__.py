@@ -10,7 +10,7 @@ caller may call which method.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -19,6 +19,7 @@ from fastapi import APIRouter
 if TYPE_CHECKING:
     from orchid.config import Settings
     from orchid.kit.errors import HtmlErrorPage
+    from orchid.kit.outbox import Event
     from orchid.platform import Resources
 
 # The stores a service keeps its data in (or its cache and sessions): what a process placing it
@@ -39,6 +40,8 @@ class ServiceSpec(Generic[Service, Peers]):
     A service that serves pages gives `error_page`, which answers a browser's unknown address
     in its process. `background` runs for the life of a process that places the
     service (cancelled at shutdown); `close` releases what the service holds.
+    `subscriptions` are the events it reacts to: (topic, subscription name, handler), the
+    handler called with the service and each event (docs/events.md).
     """
 
     name: str
@@ -50,6 +53,8 @@ class ServiceSpec(Generic[Service, Peers]):
     error_page: HtmlErrorPage | None = None
     background: Callable[[Service, Settings], Awaitable[None]] | None = None
     close: Callable[[Service], Awaitable[None]] | None = None
+    subscriptions: tuple[tuple[str, str, Callable[[Service, Event], Coroutine[Any, Any, None]]],
+                         ...] = ()
 
 
 AnySpec = ServiceSpec[Any, Any]

@@ -114,6 +114,9 @@ class Assembly:
     routers: list[APIRouter] = field(default_factory=list)
     background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     closers: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    # (topic, subscription, handler of one event): subscribed on the process's bus at start.
+    subscriptions: list[tuple[str, str, Callable[[Any], Coroutine[Any, Any, None]]]] = field(
+        default_factory=list)
 
     @property
     def services(self) -> Services:
@@ -159,6 +162,8 @@ def assemble(resources: Resources) -> Assembly:
             assembly.background.append(_bind(spec.background, local[name], settings))
         if spec.close is not None:
             assembly.closers.append(_bind(spec.close, local[name]))
+        for topic, subscription, handler in spec.subscriptions:
+            assembly.subscriptions.append((topic, subscription, partial(handler, local[name])))
     return assembly
 
 
