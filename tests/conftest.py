@@ -41,7 +41,7 @@ def embedded_settings(data_dir: Path, **overrides: Any) -> Settings:
 
     The outbox relay is off unless asked for: on SQLite its write transactions (marking events
     sent) make the test's own writes wait for the lock, 10–15 % of the time of checkout-heavy
-    tests. The relay has its own tests, and test_orders_events runs an app with it on."""
+    tests. The relay has its own tests; a test marked `events_relay` gets an app with it on."""
     overrides.setdefault("events_relay", False)
     return Settings(data_dir=data_dir, secret_key=SecretStr(TEST_SECRET), log_json=False,
                     **overrides)
@@ -64,9 +64,11 @@ async def db(data_dir: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def app(data_dir: Path) -> AsyncIterator[FastAPI]:
-    """The embedded app with every service, started."""
-    application = create_app(embedded_settings(data_dir))
+async def app(data_dir: Path, request: pytest.FixtureRequest) -> AsyncIterator[FastAPI]:
+    """The embedded app with every service, started (relaying its outboxes as `make run`
+    does when the test is marked `events_relay`)."""
+    relay = request.node.get_closest_marker("events_relay") is not None
+    application = create_app(embedded_settings(data_dir, events_relay=relay))
     async with application.router.lifespan_context(application):
         yield application
 

@@ -12,10 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import delete
-from sqlalchemy.engine import Connection
 
 from orchid.config import Settings
 from orchid.events.bus import InProcessBus
@@ -23,6 +20,7 @@ from orchid.events.relay import Relay
 from orchid.kit.db import Database
 from orchid.kit.orm import MainBase, WarehouseBase
 from orchid.kit.outbox import Event, MainOutbox, record
+from tests.support.migrations import schema_differences
 from tests.support.servers import MariaDBPair, Redis
 from tests.support.stack import settings_on_servers
 from tests.support.waiting import until_async
@@ -52,18 +50,8 @@ async def test_the_migrations_make_the_model_outbox_on_mariadb(server_settings: 
                                                                base: Any, which: str) -> None:
     url = server_settings.main_url() if which == "main" else server_settings.warehouse_url()
     db = Database(which, url)
-
-    def differences(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={
-            "compare_type": True,
-            "include_object": lambda obj, name, kind, *_: (
-                (obj.table.name if kind in ("index", "column", "unique_constraint")
-                 else name) == "outbox")})
-        return list(compare_metadata(context, base.metadata))
-
     try:
-        async with db.primary.engine.connect() as connection:
-            assert await connection.run_sync(differences) == []
+        assert await schema_differences(db, base.metadata, {"outbox"}) == []
     finally:
         await db.close()
 

@@ -44,6 +44,7 @@ from tests.support.ports import (
     log_size,
     port_was_taken,
 )
+from tests.support.waiting import until
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 30.0
@@ -427,14 +428,19 @@ class PubSubEmulator:
             return
         log = self.dir / "emulator.log"
         self._proc = _spawn(pubsub_emulator_argv(self.dir, port=self.port), log)
-        deadline = time.monotonic() + timeout
-        # The launcher execs java: the pid we hold is the server's.
-        while not (self._answers() and listens(self._proc.pid, self.port)):
-            if not self.running() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"Pub/Sub emulator on {self.port} did not start:\n"
-                                   f"{_tail(log)}")
-            time.sleep(0.1)
+        proc = self._proc
+
+        def ready() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"Pub/Sub emulator on {self.port} exited:\n{_tail(log)}")
+            # The launcher execs java: the pid we hold is the server's.
+            return self._answers() and listens(proc.pid, self.port)
+
+        try:
+            until(ready, timeout=timeout, what=f"the Pub/Sub emulator on {self.port}")
+        except BaseException:
+            self.stop()
+            raise
 
     def _answers(self) -> bool:
         try:

@@ -4,17 +4,14 @@ the change, and the embedded app's own relay publishes it to the in-process bus.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from orchid.app import create_app
 from orchid.kit.outbox import Event, MainOutbox
 from orchid.services.orders.errors import PaymentDeclined
-from tests.conftest import embedded_settings
 from tests.support.waiting import until_async
 from tests.unit.orders_factories import (
     DECLINE_CARD,
@@ -24,13 +21,7 @@ from tests.unit.orders_factories import (
     drain_webhooks,
 )
 
-
-@pytest.fixture
-async def app(data_dir: Path) -> AsyncIterator[FastAPI]:
-    """The embedded app as `make run` starts it: its relay publishing its outboxes."""
-    application = create_app(embedded_settings(data_dir, events_relay=True))
-    async with application.router.lifespan_context(application):
-        yield application
+pytestmark = pytest.mark.events_relay  # the app publishes its outboxes, as `make run`'s does
 
 
 @pytest.fixture

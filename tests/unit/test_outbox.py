@@ -12,10 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
 
 from orchid.events.bus import InProcessBus
 from orchid.events.relay import Relay
@@ -23,16 +20,16 @@ from orchid.events.topics import UnknownAggregate, topic_of
 from orchid.kit.db import Database
 from orchid.kit.metrics import OUTBOX_LAG, OUTBOX_PENDING
 from orchid.kit.orm import MainBase, WarehouseBase
-from orchid.kit.outbox import Event, MainOutbox, WarehouseOutbox, record
+from orchid.kit.outbox import Event, MainOutbox, record
 from tests.support.clock import FakeClock
+from tests.support.migrations import schema_differences
 from tests.support.waiting import until_async
 
 
 @pytest.fixture
-async def main_db(data_dir: Path) -> AsyncIterator[Database]:
-    database = Database("main", f"sqlite+aiosqlite:///{data_dir / 'main.db'}")
-    yield database
-    await database.close()
+def main_db(db: Database) -> Database:
+    """The embedded main database (conftest's `db`), named as the relay sees it."""
+    return db
 
 
 @pytest.fixture
@@ -68,24 +65,13 @@ async def write(db: Database, events: list[tuple[str, str]], *, fail: bool = Fal
             raise RuntimeError("the change failed")
 
 
-@pytest.mark.parametrize(("base", "table", "file"), [(MainBase, MainOutbox, "main.db"),
-                                                     (WarehouseBase, WarehouseOutbox,
-                                                      "warehouse.db")])
+@pytest.mark.parametrize(("base", "file"), [(MainBase, "main.db"),
+                                            (WarehouseBase, "warehouse.db")])
 async def test_the_migrations_make_the_outbox_the_model_describes(
-        data_dir: Path, base: Any, table: Any, file: str) -> None:
+        data_dir: Path, base: Any, file: str) -> None:
     db = Database("x", f"sqlite+aiosqlite:///{data_dir / file}")
-
-    def differences(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={
-            "compare_type": True,
-            "include_object": lambda obj, name, kind, *_: (
-                (obj.table.name if kind in ("index", "column", "unique_constraint")
-                 else name) == "outbox")})
-        return list(compare_metadata(context, base.metadata))
-
     try:
-        async with db.primary.engine.connect() as connection:
-            assert await connection.run_sync(differences) == []
+        assert await schema_differences(db, base.metadata, {"outbox"}) == []
     finally:
         await db.close()
 
@@ -242,21 +228,8 @@ async def test_a_consumer_applies_a_redelivered_event_once(main_db: Database) ->
 
 
 async def test_the_migrations_make_the_processed_events_table_the_model_describes(
-        data_dir: Path) -> None:
+        db: Database) -> None:
     from orchid.kit.inbox import ProcessedEvent
 
-    db = Database("main", f"sqlite+aiosqlite:///{data_dir / 'main.db'}")
-
-    def differences(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={
-            "compare_type": True,
-            "include_object": lambda obj, name, kind, *_: (
-                (obj.table.name if kind in ("index", "column", "unique_constraint")
-                 else name) == ProcessedEvent.__tablename__)})
-        return list(compare_metadata(context, MainBase.metadata))
-
-    try:
-        async with db.primary.engine.connect() as connection:
-            assert await connection.run_sync(differences) == []
-    finally:
-        await db.close()
+    assert await schema_differences(db, MainBase.metadata,
+                                    {ProcessedEvent.__tablename__}) == []

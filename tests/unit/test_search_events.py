@@ -3,27 +3,17 @@ the results through outbox → relay → bus → search, with the read-triggered
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from orchid.app import create_app
 from orchid.seed.load import seed_catalog
 from orchid.services.search.service import SearchService
-from tests.conftest import embedded_settings
 from tests.support.waiting import until_async
 
-
-@pytest.fixture
-async def app(data_dir: Path) -> AsyncIterator[FastAPI]:
-    """The embedded app as `make run` starts it: its relay publishing to its own bus."""
-    application = create_app(embedded_settings(data_dir, events_relay=True))
-    async with application.router.lifespan_context(application):
-        yield application
+pytestmark = pytest.mark.events_relay  # the app publishes its outboxes, as `make run`'s does
 
 
 async def hits(api: httpx.AsyncClient, q: str) -> list[dict[str, Any]]:

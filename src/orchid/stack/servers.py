@@ -13,6 +13,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -363,8 +364,10 @@ class PubSubEmulatorMissing(RuntimeError):
     """The Google Cloud CLI's Pub/Sub emulator is not installed; the message says how."""
 
 
+@cache
 def pubsub_emulator() -> Path:
-    """The emulator's launcher, in the Google Cloud CLI's `platform` folder."""
+    """The emulator's launcher, in the Google Cloud CLI's `platform` folder (`gcloud info`
+    takes a second or two: asked once per process)."""
     sdk = None
     if shutil.which("gcloud"):
         found = subprocess.run(["gcloud", "info", "--format=value(installation.sdk_root)"],
