@@ -11,6 +11,8 @@ from fastapi import FastAPI
 
 from orchid.config import Settings
 from orchid.events.relay import relays
+from orchid.functions.host import functions, subscribe_in_process
+from orchid.functions.runtime import DEFAULT_PROJECT, FunctionContext, pop_host, push_host
 from orchid.kit.consistency import ReadYourWritesMiddleware
 from orchid.kit.docs import docs_router
 from orchid.kit.errors import install_error_handlers
@@ -39,9 +41,18 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
         sample_ratio=settings.trace_sample_ratio,
         attributes={"deployment.environment.name": settings.env})
 
+    # The background functions ride along in a process that runs every service (embedded);
+    # elsewhere they have processes of their own (`orchid functions serve`).
+    hosts_functions = settings.functions_in_process and len(placed) == len(SERVICE_NAMES)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await resources.start()
+        host = FunctionContext(resources, services_of=lambda: assembly.services)
+        if hosts_functions:
+            push_host(host)
+            subscribe_in_process(resources.bus, functions(),
+                                 project=settings.pubsub_project or DEFAULT_PROJECT)
         for topic, subscription, handler in assembly.subscriptions:
             resources.bus.subscribe(topic, subscription, handler)
         tasks = [asyncio.create_task(work(), name=f"orchid-background-{i}")
@@ -56,7 +67,10 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
                     await task
             for close in assembly.closers:
                 await close()
-            await resources.close()
+            await resources.close()  # the bus first: no function runs after this
+            if hosts_functions:
+                pop_host(host)
+                await host.close()
             if tracing is not None:
                 tracing.shutdown()  # the last spans: written, or sent to the collector
 

@@ -114,6 +114,24 @@ class Settings(BaseSettings):
     events_relay: bool = True
     # How long an idle relay waits before it looks again (a plain read of one index entry).
     events_relay_idle_seconds: float = 0.2
+    # The bus: Google Pub/Sub of this project when set (the emulator when PUBSUB_EMULATOR_HOST
+    # is, which the client reads itself); otherwise the process's own in-process bus.
+    pubsub_project: str | None = None
+    # The background functions (orchid/functions): run by this process on its bus (embedded),
+    # or by their own processes (`orchid functions serve`, the stack, GKE).
+    functions_in_process: bool = True
+    # Where services reach a function over HTTP ("abandoned-cart=http://127.0.0.1:8301/"), this
+    # process's service-account key (IAM's JSON key format) for the identity tokens it mints,
+    # and — in a function's process — its own URL (the audience its callers' tokens must
+    # name) and the public keys it trusts (JSON: key id → {"email", "public_pem"}).
+    function_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    service_account_file: Path | None = None
+    function_url: str | None = None
+    identity_keys_file: Path | None = None
+    # Mail: an SMTP server ("smtp://127.0.0.1:2525"); unset → kept in the process (dev).
+    smtp_url: str | None = None
+    mail_from: str = "Orchid <orders@orchid.example>"
+    staff_alerts_email: str = "stock-team@orchid.example"
 
     # HTTP.
     max_body_bytes: int = 1024 * 1024
@@ -146,7 +164,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("peer_urls", "internal_keys", "internal_callers", "ops_main_members",
-                     "ops_warehouse_members", mode="before")
+                     "ops_warehouse_members", "function_urls", mode="before")
     @classmethod
     def _split_pairs(cls, value: object) -> object:
         if isinstance(value, SecretStr):  # a secret file is read as one secret string
@@ -159,7 +177,8 @@ class Settings(BaseSettings):
             return {name.strip(): given.strip() for name, _, given in pairs}
         return value
 
-    @field_validator("traces_dir", "otlp_endpoint", mode="before")
+    @field_validator("traces_dir", "otlp_endpoint", "pubsub_project", "smtp_url",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value  # ORCHID_TRACES_DIR= turns tracing off

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from orchid.config import Settings
-from orchid.events.bus import InProcessBus
+from orchid.events.bus import Bus, InProcessBus, bus_of
 from orchid.kit.cache import Cache
 from orchid.kit.db import Database
 from orchid.kit.kv import KeyValueStore, MemoryStore, RedisStore
@@ -28,7 +28,7 @@ class Resources:
     warehouse_db: Database
     store: KeyValueStore
     http: httpx.AsyncClient
-    bus: InProcessBus = field(default_factory=InProcessBus)  # the events' bus, in this process
+    bus: Bus = field(default_factory=InProcessBus)  # the events' bus (Pub/Sub or in-process)
     _caches: dict[str, Cache] = field(default_factory=dict)
 
     @classmethod
@@ -57,6 +57,7 @@ class Resources:
                                   settings.warehouse_replica_urls, **routing),
             store=store,
             http=http,
+            bus=bus_of(settings.pubsub_project),
         )
 
     def cache(self, name: str) -> Cache:

@@ -68,7 +68,7 @@ async def test_the_relay_publishes_through_pubsub_in_each_aggregates_order(
     async def keep(event: Event) -> None:
         received.append(event)
 
-    bus.subscribe(name, keep)
+    bus.pull(name, keep)
     for n in range(5):
         for number in ("OR-A", "OR-B", "OR-C"):
             await write(main_db, number, n)
@@ -104,8 +104,8 @@ async def test_an_event_that_keeps_failing_reaches_the_dead_letter_topic(
     async def keep(event: Event) -> None:
         dead.append(event)
 
-    bus.subscribe(spec, fail)
-    bus.subscribe(spec.dead_letter_topic, keep)
+    bus.pull(spec, fail)
+    bus.pull(spec.dead_letter_topic, keep)
     async with main_db.write() as session:
         record(session, MainOutbox, "payment.failed", "payment", "OR-D", {})
     await Relay(main_db, MainOutbox, bus).publish_batch()
@@ -141,7 +141,7 @@ async def test_rows_wait_while_the_emulator_is_away_and_go_out_when_it_is_back(
         async def keep(event: Event) -> None:
             received.append(event)
 
-        back.subscribe("after-outage", keep)
+        back.pull("after-outage", keep)
         assert [e.aggregate_id for e in await Relay(main_db, MainOutbox, back).publish_batch()
                 ] == ["OR-E"]
 

@@ -33,7 +33,20 @@ class Bus(Protocol):
     async def publish(self, topic: str, event: Event) -> None:
         """Return once the bus holds the event (the relay marks it sent only then)."""
 
+    def subscribe(self, topic: str, name: str, handler: Handler, *,
+                  max_attempts: int = DEFAULT_ATTEMPTS) -> object:
+        """Deliver `topic`'s events to `handler` as subscription `name` (on the running loop)."""
+
     async def close(self) -> None: ...
+
+
+def bus_of(pubsub_project: str | None) -> Bus:
+    """Google Pub/Sub of the project when one is set, otherwise an in-process bus."""
+    if pubsub_project:
+        from orchid.events.pubsub import PubSubBus  # gRPC clients: only where it is used
+
+        return PubSubBus(pubsub_project)
+    return InProcessBus()
 
 
 @dataclass

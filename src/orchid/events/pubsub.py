@@ -4,7 +4,8 @@ client finds it by PUBSUB_EMULATOR_HOST), the service itself on GKE.
     bus = PubSubBus("orchid-local")
     bus.ensure({"orders": [SubscriptionSpec("order-emails")]})   # idempotent
     await bus.publish("orders", event)                           # returns once Pub/Sub has it
-    bus.subscribe("order-emails", handle)                        # ack when handle returns
+    bus.pull("order-emails", handle)                             # ack when handle returns
+    bus.subscribe("orders", "order-emails", handle)              # ensure + pull, as in-process
     await bus.close()
 
 Events go out with the aggregate id as their ordering key and the subscriptions deliver in that
@@ -113,9 +114,17 @@ class PubSubBus:
             self.publisher.resume_publish(path, event.aggregate_id)
             raise
 
-    def subscribe(self, spec: SubscriptionSpec | str, handler: Handler) -> None:
-        """Deliver the subscription's events to `handler` on this event loop; an event is
-        acknowledged when the handler returns and redelivered when it raises, until its
+    def subscribe(self, topic: str, name: str, handler: Handler, *,
+                  max_attempts: int = DEFAULT_ATTEMPTS) -> None:
+        """Subscribe `handler` to `topic` as subscription `name` (created, with its dead-letter
+        topic, when it does not exist): the interface of the in-process bus."""
+        spec = SubscriptionSpec(name, max_attempts)
+        self.ensure({topic: [spec]})
+        self.pull(spec, handler)
+
+    def pull(self, spec: SubscriptionSpec | str, handler: Handler) -> None:
+        """Deliver an existing subscription's events to `handler` on this event loop; an event
+        is acknowledged when the handler returns and redelivered when it raises, until its
         `max_attempts`-th delivery fails: then it goes to the dead-letter topic.
 
         The consumer forwards it itself: the emulator counts delivery attempts and stops

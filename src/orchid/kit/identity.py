@@ -16,10 +16,12 @@ would with a key downloaded from IAM.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -52,7 +54,21 @@ class ServiceAccount:
     def info(self) -> dict[str, str]:
         """The key as IAM's JSON key file has it (what google-auth signs with)."""
         return {"type": "service_account", "client_email": self.email,
-                "private_key_id": self.key_id, "private_key": self.private_pem}
+                "private_key_id": self.key_id, "private_key": self.private_pem,
+                "public_key": self.public_pem}
+
+    def write(self, path: Path) -> None:
+        """Keep the key in an IAM-style JSON key file readable by its owner only."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(json.dumps(self.info(), indent=1))
+
+    @classmethod
+    def read(cls, path: Path) -> ServiceAccount:
+        info = json.loads(path.read_text())
+        return cls(info["client_email"], info["private_key_id"], info["private_key"],
+                   info["public_key"])
 
 
 def mint(account: ServiceAccount, *, audience: str, now: float | None = None,
@@ -101,4 +117,16 @@ class Verifier:
 def keys_of(accounts: Iterable[ServiceAccount]) -> dict[str, str]:
     """Key id → public key: what a Verifier trusts."""
     return {account.key_id: account.public_pem for account in accounts}
+
+
+def write_public_keys(path: Path, accounts: Iterable[ServiceAccount]) -> None:
+    """The public half of `accounts`, as a function trusts them (key id → email, PEM)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({a.key_id: {"email": a.email, "public_pem": a.public_pem}
+                                for a in accounts}, indent=1, sort_keys=True))
+
+
+def read_public_keys(path: Path) -> dict[str, str]:
+    """Key id → public key, from a file `write_public_keys` wrote."""
+    return {key_id: entry["public_pem"] for key_id, entry in json.loads(path.read_text()).items()}
 

@@ -6,12 +6,6 @@ from orchid.services import ELASTICSEARCH, ServiceSpec
 from orchid.services.search import api
 from orchid.services.search.peers import Peers
 from orchid.services.search.service import SearchService, build
-from orchid.services.search.subscriptions import (
-    CATALOG_TOPIC,
-    SUBSCRIPTION,
-    on_catalog_event,
-)
 
 SPEC = ServiceSpec(name="search", interface=SearchService, peers=Peers, build=build,
-                   router=api.router, stores=frozenset({ELASTICSEARCH}), close=SearchService.close,
-                   subscriptions=((CATALOG_TOPIC, SUBSCRIPTION, on_catalog_event),))
+                   router=api.router, stores=frozenset({ELASTICSEARCH}), close=SearchService.close)
