@@ -11,7 +11,7 @@ from orchid.migrate import run_migrations
 
 for module in ("orchid.services.catalog.models", "orchid.services.accounts.models",
                "orchid.services.payments.models", "orchid.services.orders.models",
-               "orchid.kit.outbox", "orchid.kit.inbox"):
+               "orchid.kit.outbox", "orchid.kit.inbox", "orchid.functions.reporting"):
     importlib.import_module(module)  # registers the tables for `alembic revision --autogenerate`
 
 run_migrations(context, MainBase.metadata)
