@@ -16,6 +16,9 @@ from orchid.config import Settings, ensure_dev_internal_keys, ensure_dev_secret,
 from orchid.deploy.cli import deploy_app
 from orchid.edge.cli import edge_app
 from orchid.events.cli import events_app
+from orchid.events.process import relay_command
+from orchid.functions.cli import functions_app
+from orchid.functions.reports_cli import app as reports_app
 from orchid.kit.observability import configure_logging
 from orchid.loadtest.cli import bench
 from orchid.monitoring.cli import drill, monitoring_app
@@ -43,7 +46,10 @@ app.add_typer(deploy_app, name="deploy")
 app.add_typer(monitoring_app, name="monitoring")
 app.command("drill")(drill)
 app.add_typer(traces_app, name="traces")
+events_app.command("relay")(relay_command)
 app.add_typer(events_app, name="events")
+app.add_typer(functions_app, name="functions")
+app.add_typer(reports_app, name="reports")
 
 
 def _settings(**overrides: object) -> Settings:

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     warehouse_replica_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     redis_url: str | None = None
     elasticsearch_url: str | None = None  # None → SQLite FTS5 in the main data dir
+    # How often a search makes its process read the catalog's change feed (at most; 0: never).
+    # Where the search-index function runs it is only the catch-up path (the stack: minutes).
+    search_auto_sync_seconds: float = 5.0
 
     # Replica routing.
     replica_max_lag_seconds: float = 2.0

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,14 @@ from sqlalchemy.exc import OperationalError
 
 from orchid.kit.db import make_engine
 from orchid.stack.components import pid_alive
-from orchid.stack.plan import MAIN_DB, WAREHOUSE_DB, Layout
+from orchid.functions import FUNCTION_MODULES
+from orchid.stack.plan import MAIN_DB, WAREHOUSE_DB, Layout, StackOptions, app_env
 from orchid.stack.servers import redis_ping, replica_status
 from orchid.stack.state import is_ours
 from tests.support.waiting import until
 
 UP_TIMEOUT = 600
+STAFF_PASSWORD = "marigold-ledger-93"
 
 
 def orchid(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -249,6 +252,65 @@ def test_a_drill_times_a_hung_redis_from_fault_to_page(stack: Path) -> None:
     pages = [json.loads(line) for line in
              (stack / "alerts" / "messages.jsonl").read_text().splitlines()]
     assert any(p["kind"] == "pager" and p["payload"]["status"] == "firing" for p in pages)
+
+
+def test_the_events_tier_runs_supervised(stack: Path) -> None:
+    components = by_name(status(stack))
+    names = ["pubsub-emulator", "events-relay", "mail-sink",
+             *[f"fn-{name}" for name in FUNCTION_MODULES]]
+    assert all(components[name]["pid"] and pid_alive(components[name]["pid"])
+               for name in names), {n: components.get(n) for n in names}
+    prometheus = components["prometheus"]["port"]
+
+    def scraped() -> bool:
+        targets = httpx.get(f"http://127.0.0.1:{prometheus}/api/v1/targets", timeout=5).json()
+        up = {t["labels"]["job"] for t in targets["data"]["activeTargets"]
+              if t["health"] == "up"}
+        return {"orchid-relay", "orchid-functions"} <= up
+
+    until(scraped, timeout=60, what="Prometheus scraping the relay and the functions")
+
+
+def test_a_price_change_reaches_search_and_the_catalog_without_the_polling_sync(
+        stack: Path) -> None:
+    """The stack's searches read the catalog's feed themselves only every 5 minutes
+    (ORCHID_SEARCH_AUTO_SYNC_SECONDS): the new price gets there through the outbox, the relay,
+    Pub/Sub and the search-index and cache-invalidation functions."""
+    base = status(stack)["base_url"]
+    env = {**app_env(Layout(stack), StackOptions()), "ORCHID_NEW_USER_PASSWORD": STAFF_PASSWORD}
+    email = f"staff-{uuid.uuid4().hex[:8]}@orchid.test"
+    made = subprocess.run([sys.executable, "-m", "orchid", "user", "create", "--email", email,
+                           "--role", "staff"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stdout + made.stderr
+    with httpx.Client(base_url=base, timeout=10) as shop:
+        login = shop.post("/api/v1/accounts/login", json={
+            "email": email, "password": STAFF_PASSWORD})
+        assert login.status_code == 200, login.text
+        staff = {"Authorization": f"Bearer {login.json()['token']}"}
+        shop.cookies.clear()
+        listed = shop.get("/api/v1/catalog/products", params={"limit": 1}).json()["items"][0]
+        product = shop.get(f"/api/v1/catalog/products/{listed['slug']}").json()
+        cheapest = min(product["variants"], key=lambda v: v["price_paise"])
+        new_price = cheapest["price_paise"] - 100
+        assert search_price(shop, product) == product["price_paise"]  # indexed, warmed
+
+        changed = shop.put(f"/api/v1/catalog/variants/{cheapest['sku']}/price",
+                           json={"price_paise": new_price}, headers=staff)
+        assert changed.status_code == 200, changed.text
+
+        until(lambda: search_price(shop, product) == new_price, timeout=20,
+              what="the new price in the search results")
+        assert shop.get(f"/api/v1/catalog/products/{product['slug']}").json()[
+            "price_paise"] == new_price
+
+
+def search_price(shop: httpx.Client, product: dict[str, Any]) -> int | None:
+    """The price search shows for `product` (searched by its name)."""
+    found = shop.get("/api/v1/search", params={"q": product["name"], "limit": 50})
+    assert found.status_code == 200, found.text
+    return next((hit["price_paise"] for hit in found.json()["items"]
+                 if hit["slug"] == product["slug"]), None)
 
 
 def test_down_leaves_no_process(stack: Path) -> None:

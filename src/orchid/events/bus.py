@@ -44,8 +44,9 @@ def bus_of(pubsub_project: str | None) -> Bus:
     """Google Pub/Sub of the project when one is set, otherwise an in-process bus."""
     if pubsub_project:
         from orchid.events.pubsub import PubSubBus  # gRPC clients: only where it is used
+        from orchid.functions.host import bus_topology
 
-        return PubSubBus(pubsub_project)
+        return PubSubBus(pubsub_project, topology=bus_topology)
     return InProcessBus()
 
 

@@ -24,7 +24,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 import structlog
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchid.events.bus import Bus
@@ -64,6 +64,11 @@ class Relay:
         if not await self.db.read(partial(_any_unsent, table)):
             return []  # the common case, answered without a write transaction (or its lock)
         async with self.db.write() as session:
+            if session.get_bind().dialect.name == "mysql":
+                # Record locks only. REPEATABLE READ would also lock the gap after the last
+                # unsent row, and every service's next outbox insert — an order, a payment —
+                # would wait while this batch waits on the bus (up to its publish timeout).
+                await session.execute(text("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
             rows = cast(list[OutboxColumns], list((await session.execute(
                 select(table).where(table.sent_at.is_(None)).order_by(table.seq)
                 .limit(self.batch).with_for_update(skip_locked=True))).scalars()))

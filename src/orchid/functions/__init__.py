@@ -7,4 +7,7 @@ CloudEvent `handle` (functions/runtime.py), hosted by its own process or, embedd
 FUNCTION_MODULES: dict[str, str] = {
     "search-index": "orchid.functions.search_index",
     "cache-invalidation": "orchid.functions.cache_invalidation",
+    "order-notifications": "orchid.functions.order_notifications",
+    "low-stock": "orchid.functions.low_stock",
+    "daily-sales": "orchid.functions.daily_sales",
 }

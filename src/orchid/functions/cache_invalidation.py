@@ -21,6 +21,7 @@ SPEC = FunctionSpec(
     "cache-invalidation",
     triggers=(Trigger("catalog", ("product.created", "product.changed", "product.published",
                                   "product.price_changed")),),
+    callers=("catalog",),  # a change made outside the catalog's writes (an import) may ask
     stores=frozenset({REDIS}),
 )
 

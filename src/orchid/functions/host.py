@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from fastapi import FastAPI
@@ -38,6 +38,9 @@ from orchid.kit.errors import OrchidError, install_error_handlers, problem
 from orchid.kit.identity import Verifier, read_public_keys
 from orchid.kit.observability import health_router
 from orchid.platform import Resources
+
+if TYPE_CHECKING:
+    from orchid.events.pubsub import SubscriptionSpec
 
 log = structlog.get_logger("orchid.functions")
 
@@ -132,3 +135,17 @@ def function_app(function: Function, settings: Settings, *,
     app.include_router(health_router({}, metrics_networks=settings.metrics_allowed_networks))
     app.mount("/", guarded)
     return app
+
+
+def bus_topology(hosted: Iterable[Function] | None = None) -> dict[str, list[SubscriptionSpec]]:
+    """Every topic and the functions' subscriptions of it: what a relay ensures exists before
+    it publishes (Pub/Sub delivers only to subscriptions that exist when a message arrives)."""
+    from orchid.events.pubsub import SubscriptionSpec  # gRPC: only where Pub/Sub is used
+    from orchid.events.topics import TOPICS
+
+    topology: dict[str, list[SubscriptionSpec]] = {topic: [] for topic in TOPICS.values()}
+    for function in functions() if hosted is None else hosted:
+        for trigger in function.spec.triggers:
+            topology.setdefault(trigger.topic, []).append(SubscriptionSpec(
+                function.spec.subscription(trigger), trigger.max_attempts))
+    return topology

@@ -34,11 +34,15 @@ from orchid.stack.servers import (
     mariadbd_argv,
     port_is_free,
     prometheus_argv,
+    pubsub_emulator_argv,
     redis_argv,
     redis_url,
 )
 
 TOPOLOGIES = ("all-in-one", "per-service")
+PUBSUB_PROJECT = "orchid-local"  # the emulator's project: any name will do
+# The scheduler's jobs (function → seconds between calls), as Cloud Scheduler runs them on GKE.
+SCHEDULED = {"abandoned-cart": 30 * 60}
 MAIN_REPLICAS, WAREHOUSE_REPLICAS = 3, 1  # the architecture's topology
 MAIN_DB, WAREHOUSE_DB = "orchid_main", "orchid_warehouse"
 REPL_USER = "repl"
@@ -208,6 +212,13 @@ def server_components(layout: Layout, options: StackOptions) -> list[Component]:
                                 redis_argv(redis_dir, port=port, appendonly=True,
                                            tls=redis_tls),
                                 redis_ready(port, redis_tls.ca), layout.logs / "redis.log"))
+    port = layout.port("pubsub-emulator")
+    folder = layout.root / "pubsub"
+    folder.mkdir(parents=True, exist_ok=True)
+    components.append(Component("pubsub-emulator", "pubsub", port,
+                                pubsub_emulator_argv(folder, port=port),
+                                http_ready(f"http://127.0.0.1:{port}/"),
+                                layout.logs / "pubsub-emulator.log", stop_timeout=20))
     if options.elasticsearch:
         port = layout.port("elasticsearch")
         folder = layout.root / "elasticsearch"
@@ -249,7 +260,104 @@ def app_env(layout: Layout, options: StackOptions) -> dict[str, str]:
     }
     if options.elasticsearch:
         env["ORCHID_ELASTICSEARCH_URL"] = f"http://127.0.0.1:{layout.port('elasticsearch')}"
+    # Events: the emulator is the bus; the relay and the functions are processes of their own.
+    env |= {
+        "PUBSUB_EMULATOR_HOST": f"127.0.0.1:{layout.port('pubsub-emulator')}",
+        "ORCHID_PUBSUB_PROJECT": PUBSUB_PROJECT,
+        "ORCHID_EVENTS_RELAY": "false",
+        "ORCHID_FUNCTIONS_IN_PROCESS": "false",
+        "ORCHID_SMTP_URL": f"smtp://127.0.0.1:{layout.port('mail-sink')}",
+        "ORCHID_FUNCTION_URLS": as_pairs({name: function_url(layout, name)
+                                          for name in function_names()}),
+        "ORCHID_IDENTITY_KEYS_FILE": str(identity(layout)),
+        # The search-index function keeps the index current; a search's own read of the
+        # change feed is only the catch-up path.
+        "ORCHID_SEARCH_AUTO_SYNC_SECONDS": "300",
+    }
     return env
+
+
+def function_names() -> list[str]:
+    from orchid.functions import FUNCTION_MODULES
+
+    return list(FUNCTION_MODULES)
+
+
+def function_url(layout: Layout, name: str) -> str:
+    """Where function `name` listens: also the audience of its callers' tokens."""
+    return f"http://127.0.0.1:{layout.port(f'fn-{name}')}/"
+
+
+def identity(layout: Layout) -> Path:
+    """The stack's service accounts — one per service, the bus's deliverer and the scheduler —
+    each key in secrets/identity/<name>.json (made on first use), and the file of their public
+    keys that the functions trust (what IAM publishes on GCP)."""
+    from orchid.functions.runtime import EVENTS_CALLER, service_account_email
+    from orchid.kit.identity import ServiceAccount, write_public_keys
+
+    folder = layout.secrets / "identity"
+    accounts = []
+    for name in (*SERVICE_NAMES, EVENTS_CALLER, "scheduler"):
+        path = folder / f"{name}.json"
+        if not path.exists():
+            ServiceAccount.generate(service_account_email(name, PUBSUB_PROJECT)).write(path)
+        accounts.append(ServiceAccount.read(path))
+    public = folder / "public-keys.json"
+    write_public_keys(public, accounts)
+    return public
+
+
+def events_components(layout: Layout, options: StackOptions) -> list[Component]:
+    """The events tier: the outbox relay, a process per function, the mail sink the
+    notifications reach and the scheduler that calls the scheduled functions."""
+    base = {**app_env(layout, options), "ORCHID_LOG_JSON": "true"}
+    orchid = [sys.executable, "-m", "orchid"]
+    relay, sink = layout.port("events-relay"), layout.port("mail-sink")
+    components = [
+        Component("events-relay", "events", relay,
+                  [*orchid, "events", "relay", "--database", "all", "--port", str(relay)],
+                  http_ready(f"http://127.0.0.1:{relay}/healthz"),
+                  layout.logs / "events-relay.log", env=base, stop_timeout=15),
+        Component("mail-sink", "events", sink,
+                  [*orchid, "functions", "mail-sink", "--port", str(sink),
+                   "--messages", str(mail_messages(layout))],
+                  _listening(sink), layout.logs / "mail-sink.log", env=base, stop_timeout=10),
+    ]
+    for name in function_names():
+        port = layout.port(f"fn-{name}")
+        components.append(Component(
+            f"fn-{name}", "function", port,
+            [*orchid, "functions", "serve", name, "--port", str(port)],
+            http_ready(f"http://127.0.0.1:{port}/healthz"), layout.logs / f"fn-{name}.log",
+            env={**base, "ORCHID_FUNCTION_URL": function_url(layout, name)}, stop_timeout=15))
+    jobs = [f"--job={name}={seconds}" for name, seconds in SCHEDULED.items()
+            if name in function_names()]
+    if jobs:
+        components.append(Component(
+            "scheduler", "events", 0, [*orchid, "functions", "scheduler", *jobs],
+            _announced(layout.logs / "scheduler.log", "scheduler_started"),
+            layout.logs / "scheduler.log",
+            env={**base, "ORCHID_SERVICE_ACCOUNT_FILE":
+                 str(layout.secrets / "identity" / "scheduler.json")}, stop_timeout=10))
+    return components
+
+
+def mail_messages(layout: Layout) -> Path:
+    """Where the stack's mail sink keeps every message it receives (JSON lines)."""
+    return layout.root / "mail" / "messages.jsonl"
+
+
+def _listening(port: int) -> Probe:
+    """Ready once something accepts connections on the port."""
+    import socket
+
+    def probe() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            return False
+    return probe
 
 
 def app_groups(options: StackOptions) -> dict[str, list[str]]:
@@ -311,7 +419,8 @@ def upstreams(layout: Layout, options: StackOptions) -> dict[str, list[str]]:
             for group in app_groups(options)}
 
 
-def prometheus_component(layout: Layout, app_ports: list[int], supervisor_port: int) -> Component:
+def prometheus_component(layout: Layout, app_ports: list[int], supervisor_port: int,
+                         function_ports: list[int] | None = None) -> Component:
     """Prometheus scraping every app process, the supervisor (which reports every server), the
     stores' probe and Alertmanager; evaluating the shop's rules and alerting Alertmanager."""
     from orchid.monitoring.rules import rule_files
@@ -324,6 +433,8 @@ def prometheus_component(layout: Layout, app_ports: list[int], supervisor_port: 
         "orchid-app": [f"127.0.0.1:{p}" for p in app_ports],
         "orchid-stack": [f"127.0.0.1:{supervisor_port}"],
         "orchid-probe": [f"127.0.0.1:{layout.port('probe')}"],
+        "orchid-relay": [f"127.0.0.1:{layout.port('events-relay')}"],
+        "orchid-functions": [f"127.0.0.1:{p}" for p in function_ports or []],
         "prometheus": [f"127.0.0.1:{port}"],
         "alertmanager": [f"127.0.0.1:{layout.port('alertmanager')}"],
     }
@@ -412,11 +523,11 @@ def _archiving(folder: Path) -> Probe:
     return lambda: any(folder.glob("*/*.[0-9]*"))
 
 
-def _announced(log: Path) -> Probe:
-    """Ready once the scheduler has said when it runs next."""
+def _announced(log: Path, words: str = "next backup at") -> Probe:
+    """Ready once the scheduler has said it runs (when it runs next)."""
     def probe() -> bool:
         try:
-            return "next backup at" in log.read_text(errors="replace")
+            return words in log.read_text(errors="replace")
         except OSError:
             return False
     return probe

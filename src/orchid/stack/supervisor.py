@@ -35,6 +35,7 @@ from orchid.stack.plan import (
     alerting_components,
     app_components,
     app_env,
+    events_components,
     ops_components,
     prometheus_component,
     server_components,
@@ -131,6 +132,8 @@ class Supervisor:
         layout.initialised_marker.write_text(datetime.now(UTC).isoformat())
         # Archiving starts at the primaries' first binlog, so it misses nothing seeded above.
         self._start_tier(ops_components(layout))
+        events = events_components(layout, options)
+        self._start_tier(events)
         apps = app_components(layout, options)
         self._start_tier(apps)
         front: list[Component] = []
@@ -142,7 +145,8 @@ class Supervisor:
             if options.topology == "per-service":
                 raise RuntimeError("the per-service topology needs the edge to route requests")
             self.base_url = f"http://127.0.0.1:{apps[0].port}"
-        front.append(prometheus_component(layout, [a.port for a in apps], self.metrics_port))
+        front.append(prometheus_component(layout, [a.port for a in apps], self.metrics_port,
+                                          [c.port for c in events if c.kind == "function"]))
         front += alerting_components(layout)
         self._start_tier(front)
 

@@ -220,4 +220,5 @@ def build(resources: Resources, peers: Peers) -> SearchService:
     indexer = Indexer(changes=lambda **kw: peers.catalog.list_changed(**kw),
                       availability=availability,
                       product=lambda slug: peers.catalog.get_product(slug=slug))
-    return SearchService(engines=engines, reader=reader, indexer=indexer, peers=peers)
+    return SearchService(engines=engines, reader=reader, indexer=indexer, peers=peers,
+                         auto_sync_seconds=settings.search_auto_sync_seconds or None)
