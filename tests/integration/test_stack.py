@@ -24,9 +24,9 @@ from redis.retry import Retry
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from orchid.functions import FUNCTION_MODULES
 from orchid.kit.db import make_engine
 from orchid.stack.components import pid_alive
-from orchid.functions import FUNCTION_MODULES
 from orchid.stack.plan import MAIN_DB, WAREHOUSE_DB, Layout, StackOptions, app_env
 from orchid.stack.servers import redis_ping, replica_status
 from orchid.stack.state import is_ours
