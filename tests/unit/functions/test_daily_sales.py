@@ -187,6 +187,23 @@ async def test_a_cancellation_after_acceptance_is_a_reversal_before_it_nothing(
         Key(day, "kajal", "lakme", "Bengaluru", "cod"): (1, 1, 29_900, 1, 1, 29_900)}
 
 
+async def test_events_out_of_order_and_twice_end_in_the_same_rows(
+        shop: Shop, ctx: FunctionContext) -> None:
+    """Pub/Sub orders one aggregate's events, not different orders': a cancellation may be
+    handled before its order's confirmation, and anything may come twice."""
+    sku = await add_product(shop.services, price=29_900)
+    kept, cancelled = await cod_order(shop, (sku, 1)), await cod_order(shop, (sku, 2))
+    await shop.services.orders.cancel(number=cancelled, customer_id=None, actor="staff-1",
+                                      reason="customer_request")
+    first, second = await events_of(shop, kept), await events_of(shop, cancelled)
+
+    await deliver_all([*reversed(second), *first, *second, *reversed(first)])
+
+    day = ist_day(second[-1].occurred_at)
+    assert await sales(shop.main_db) == {
+        Key(day, "kajal", "lakme", "Bengaluru", "cod"): (2, 3, 89_700, 1, 2, 59_800)}
+
+
 async def test_a_refund_after_a_return_is_a_reversal_on_its_own_day(
         shop: Shop, ctx: FunctionContext) -> None:
     number = await cod_order(shop, (await add_product(shop.services, price=29_900), 2))
