@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from cloudevents.http import CloudEvent
 
+from orchid.kit.metrics import FUNCTION_EVENT_LAG, FUNCTION_EVENTS
 from orchid.kit.orm import utcnow
 from orchid.kit.outbox import Event
 
@@ -223,9 +224,20 @@ def delivery(function: Function, trigger: Trigger, *, project: str = DEFAULT_PRO
     events of other types are acknowledged without a call."""
     subscription = function.spec.subscription(trigger)
 
+    name = function.spec.name
+
     async def deliver(event: Event) -> None:
-        if trigger.wants(event.type):
+        if not trigger.wants(event.type):
+            FUNCTION_EVENTS.labels(name, "skipped").inc()
+            return
+        try:
             await function.handle(cloud_event_of(event, topic=trigger.topic, project=project,
                                                  subscription=subscription))
+        except BaseException:
+            FUNCTION_EVENTS.labels(name, "failed").inc()
+            raise
+        FUNCTION_EVENTS.labels(name, "handled").inc()
+        FUNCTION_EVENT_LAG.labels(name).observe(
+            max(0.0, (utcnow() - event.occurred_at).total_seconds()))
 
     return deliver

@@ -36,6 +36,15 @@ OUTBOX_LAG = Gauge(
     ["database"])
 EVENTS_PUBLISHED = Counter(
     "orchid_events_published_total", "Events the relay published", ["database", "type"])
+FUNCTION_EVENTS = Counter(
+    "orchid_function_events_total", "Events delivered to a function, by outcome",
+    ["function", "outcome"])
+# From the event's occurred_at (stamped in the writer's transaction, just before its commit)
+# to the function's handler returning: the commit-to-effect latency of the whole path.
+FUNCTION_EVENT_LAG = Histogram(
+    "orchid_function_event_lag_seconds", "From an event's commit to its function's effect",
+    ["function"], buckets=(0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0,
+                           5.0, 10.0, 30.0, 60.0))
 EVENTS_DEAD_LETTERED = Counter(
     "orchid_events_dead_lettered_total",
     "Events a subscription gave up on after its attempts", ["subscription"])
