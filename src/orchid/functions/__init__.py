@@ -10,4 +10,5 @@ FUNCTION_MODULES: dict[str, str] = {
     "order-notifications": "orchid.functions.order_notifications",
     "low-stock": "orchid.functions.low_stock",
     "daily-sales": "orchid.functions.daily_sales",
+    "abandoned-cart": "orchid.functions.abandoned_cart",
 }

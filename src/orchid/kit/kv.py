@@ -1,17 +1,20 @@
 """A small key-value store with TTLs: Redis in the full stack, a dict when embedded.
 
-Sessions, OTP codes, rate-limit counters and the cache all sit on this one interface.
+Sessions, OTP codes, rate-limit counters, the cache and the carts' activity index all sit on
+this one interface.
 
     store = RedisStore(redis.asyncio.from_url(url))   # or MemoryStore()
     await store.set("k", b"v", ttl=60)
     await store.get("k")  # b"v"
+    await store.zadd("seen", {"c:asha": 1767225600.0})    # a sorted set, as Redis's
+    await store.zrangebyscore("seen", 0, 1767225600.0)     # [("c:asha", 1767225600.0)]
 """
 
 from __future__ import annotations
 
 import math
 import time
-from typing import Protocol
+from typing import Protocol, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -42,6 +45,20 @@ class KeyValueStore(Protocol):
     async def gcra_refund(self, key: str, *, limit: int, window: float) -> None:
         """Give back one token that `gcra` spent (a full bucket stays full)."""
         ...
+    async def zadd(self, key: str, scores: dict[str, float]) -> None:
+        """Set the score of each member of the sorted set `key` (adding the new ones)."""
+        ...
+    async def zrem(self, key: str, *members: str) -> int:
+        """Remove members from the sorted set `key`; return how many were there."""
+        ...
+    async def zrangebyscore(self, key: str, low: float, high: float, *, offset: int = 0,
+                            limit: int | None = None) -> list[tuple[str, float]]:
+        """Return the members scored `low`–`high` (both included) with their scores, lowest
+        first (equal scores by member); `offset` and `limit` page through them."""
+        ...
+    async def zremrangebyscore(self, key: str, low: float, high: float) -> int:
+        """Remove the members scored `low`–`high` (both included); return how many."""
+        ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
 
@@ -51,6 +68,7 @@ class MemoryStore:
 
     def __init__(self, *, clock: Clock = time.monotonic) -> None:
         self._data: dict[str, tuple[bytes, float | None]] = {}
+        self._sorted: dict[str, dict[str, float]] = {}  # sorted sets (no expiry)
         self._now = clock
 
     def _live(self, key: str) -> tuple[bytes, float | None] | None:
@@ -72,6 +90,8 @@ class MemoryStore:
         for key in keys:
             if self._live(key) is not None:
                 del self._data[key]
+                removed += 1
+            elif self._sorted.pop(key, None) is not None:
                 removed += 1
         return removed
 
@@ -105,11 +125,34 @@ class MemoryStore:
         else:
             self._data[key] = (repr(tat).encode(), tat)
 
+    async def zadd(self, key: str, scores: dict[str, float]) -> None:
+        if scores:
+            self._sorted.setdefault(key, {}).update(scores)
+
+    async def zrem(self, key: str, *members: str) -> int:
+        ranked = self._sorted.get(key, {})
+        removed = sum(ranked.pop(member, None) is not None for member in members)
+        if not ranked:
+            self._sorted.pop(key, None)  # as Redis drops an emptied set
+        return removed
+
+    async def zrangebyscore(self, key: str, low: float, high: float, *, offset: int = 0,
+                            limit: int | None = None) -> list[tuple[str, float]]:
+        found = sorted((score, member) for member, score in self._sorted.get(key, {}).items()
+                       if low <= score <= high)
+        end = None if limit is None else offset + limit
+        return [(member, score) for score, member in found[offset:end]]
+
+    async def zremrangebyscore(self, key: str, low: float, high: float) -> int:
+        doomed = await self.zrangebyscore(key, low, high)
+        return await self.zrem(key, *(member for member, _ in doomed))
+
     async def ping(self) -> bool:
         return True
 
     async def close(self) -> None:
         self._data.clear()
+        self._sorted.clear()
 
 
 # GCRA in one round trip on Redis's own clock, so every app process agrees on the time.
@@ -203,6 +246,42 @@ class RedisStore:
     async def gcra_refund(self, key: str, *, limit: int, window: float) -> None:
         try:
             await self._gcra_refund(keys=[key], args=[limit, window])
+        except (RedisError, OSError) as exc:
+            raise StoreDown(str(exc)) from exc
+
+    async def zadd(self, key: str, scores: dict[str, float]) -> None:
+        if not scores:
+            return
+        try:
+            await self.client.zadd(key, dict(scores))
+        except (RedisError, OSError) as exc:
+            raise StoreDown(str(exc)) from exc
+
+    async def zrem(self, key: str, *members: str) -> int:
+        if not members:
+            return 0
+        try:
+            return int(await self.client.zrem(key, *members))
+        except (RedisError, OSError) as exc:
+            raise StoreDown(str(exc)) from exc
+
+    async def zrangebyscore(self, key: str, low: float, high: float, *, offset: int = 0,
+                            limit: int | None = None) -> list[tuple[str, float]]:
+        # LIMIT takes both or neither; a count of -1 is "all the rest".
+        paged = offset != 0 or limit is not None
+        try:
+            found = await self.client.zrangebyscore(
+                key, low, high, withscores=True, start=offset if paged else None,
+                num=(-1 if limit is None else limit) if paged else None)
+        except (RedisError, OSError) as exc:
+            raise StoreDown(str(exc)) from exc
+        pairs = cast(list[tuple[bytes | str, float]], found)  # withscores: (member, score)
+        return [(member.decode() if isinstance(member, bytes) else member, float(score))
+                for member, score in pairs]
+
+    async def zremrangebyscore(self, key: str, low: float, high: float) -> int:
+        try:
+            return int(await self.client.zremrangebyscore(key, low, high))
         except (RedisError, OSError) as exc:
             raise StoreDown(str(exc)) from exc
 

@@ -24,6 +24,9 @@ from orchid.services.accounts.schemas import (
     AddressCreate,
     AddressRead,
     AddressUpdate,
+    ConsentPurpose,
+    ConsentRead,
+    ConsentUpdate,
     CustomerAdminRead,
     CustomerRead,
     CustomerUpdate,
@@ -193,6 +196,21 @@ async def set_default_address(address_id: PublicId, user: CurrentUser,
     """Make one of the caller's addresses the default."""
     return await accounts.set_default_address(customer_id=user.customer_id,
                                               address_id=address_id)
+
+
+@router.get("/me/consents", responses=problems(SIGNED_IN))
+async def list_consents(user: CurrentUser, accounts: Accounts) -> list[ConsentRead]:
+    """List the caller's answer for every purpose we ask consent for (no, until they say yes)."""
+    return await accounts.list_consents(customer_id=user.customer_id)
+
+
+@router.put("/me/consents/{purpose}", responses=problems(SIGNED_IN))
+async def set_consent(purpose: ConsentPurpose, data: ConsentUpdate, user: CurrentUser,
+                      accounts: Accounts) -> ConsentRead:
+    """Say yes or no to one purpose, such as `cart_reminders` (an email about a cart left
+    for a few hours); an unknown purpose is refused (422)."""
+    return await accounts.set_consent(customer_id=user.customer_id, purpose=purpose,
+                                      granted=data.granted)
 
 
 @router.get("/admin/customers/{customer_id}", responses=problems(

@@ -1,4 +1,4 @@
-"""Accounts tables: customers (and staff, by role) and their delivery addresses."""
+"""Accounts tables: customers (and staff, by role), their delivery addresses and consents."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import base64
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orchid.kit.orm import MainBase, UTCDateTime, utcnow
 
 PUBLIC_ID_LENGTH, EMAIL_LENGTH, PHONE_LENGTH, NAME_LENGTH = 32, 254, 16, 100
 LINE_LENGTH, CITY_LENGTH, STATE_LENGTH, PINCODE_LENGTH = 200, 100, 64, 6
+PURPOSE_LENGTH = 32  # of a consent
 # Hindi, Tamil, … names need 4-byte-safe text whatever the server's default charset is.
 TABLE_OPTIONS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 
@@ -65,4 +66,21 @@ class Address(MainBase):
     pincode: Mapped[str] = mapped_column(String(PINCODE_LENGTH))
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Consent(MainBase):
+    """A customer's yes or no to one use of their contact details (cart reminders, …); no row
+    means never asked, which counts as no."""
+
+    __tablename__ = "consents"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "purpose", name="uq_consents_customer_id_purpose"),
+        TABLE_OPTIONS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(PURPOSE_LENGTH))
+    granted: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

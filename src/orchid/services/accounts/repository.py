@@ -7,9 +7,9 @@ from typing import TypeVar
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchid.services.accounts.models import Address, Customer
+from orchid.services.accounts.models import Address, Consent, Customer
 
-RowT = TypeVar("RowT", Customer, Address)
+RowT = TypeVar("RowT", Customer, Address, Consent)
 
 
 async def get_customer(s: AsyncSession, *, public_id: str) -> Customer | None:
@@ -96,3 +96,26 @@ async def set_password_hash(s: AsyncSession, *, customer_id: int, password_hash:
     """Replace a customer's password hash."""
     await s.execute(update(Customer).where(Customer.id == customer_id)
                     .values(password_hash=password_hash))
+
+
+async def list_consents(s: AsyncSession, *, customer_public_id: str) -> list[Consent]:
+    """Return the consents a customer has given or refused."""
+    query = (select(Consent).join(Customer, Customer.id == Consent.customer_id)
+             .where(Customer.public_id == customer_public_id).order_by(Consent.purpose))
+    return list((await s.scalars(query)).all())
+
+
+async def get_consent(s: AsyncSession, *, customer_id: int, purpose: str) -> Consent | None:
+    """Return the customer's consent row for `purpose`."""
+    query = select(Consent).where(Consent.customer_id == customer_id, Consent.purpose == purpose)
+    return await s.scalar(query)
+
+
+async def consenting_customers(s: AsyncSession, *, purpose: str,
+                               public_ids: list[str]) -> list[Customer]:
+    """Return the active customers among `public_ids` who granted `purpose`."""
+    query = (select(Customer).join(Consent, Consent.customer_id == Customer.id)
+             .where(Customer.public_id.in_(public_ids), Customer.is_active.is_(True),
+                    Consent.purpose == purpose, Consent.granted.is_(True))
+             .order_by(Customer.id))
+    return list((await s.scalars(query)).all())

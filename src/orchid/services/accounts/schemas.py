@@ -57,6 +57,9 @@ OtpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 # Prices stay INR paise in every API; the storefront converts for display only.
 DisplayCurrency = Literal["INR", "USD", "AED", "GBP", "SGD", "CAD", "AUD"]
 DISPLAY_CURRENCIES: tuple[str, ...] = get_args(DisplayCurrency)
+# What a customer may say yes or no to; each purpose's sender asks before it sends.
+ConsentPurpose = Literal["cart_reminders"]
+CONSENT_PURPOSES: tuple[str, ...] = get_args(ConsentPurpose)
 
 
 class _Input(BaseModel):
@@ -222,6 +225,20 @@ class AddressRead(BaseModel):
     is_default: bool
     created_at: datetime
     updated_at: datetime
+
+
+class ConsentUpdate(_Input):
+    """A customer's yes or no to one purpose."""
+
+    granted: StrictBool
+
+
+class ConsentRead(BaseModel):
+    """A customer's answer for one purpose (no, and never changed, until they say)."""
+
+    purpose: ConsentPurpose
+    granted: bool = False
+    updated_at: datetime | None = None
 
 
 class PreferencesUpdate(_Input):

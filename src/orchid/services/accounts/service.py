@@ -1,4 +1,5 @@
-"""The accounts service: sign-up, sign-in (password or SMS code), sessions, profile, addresses.
+"""The accounts service: sign-up, sign-in (password or SMS code), sessions, profile, addresses,
+consents.
 
     accounts = build(resources)
     session = await accounts.login(email="asha@example.in", password="…", client_ip="10.0.0.7",
@@ -23,12 +24,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchid.kit.db import Database
+from orchid.kit.errors import InvalidInput
 from orchid.kit.kv import KeyValueStore
 from orchid.kit.orm import utcnow
 from orchid.kit.placement import exposed
 from orchid.kit.ratelimit import RateLimiter
 from orchid.services.accounts import errors, events, repository, validation
-from orchid.services.accounts.models import Address, Customer
+from orchid.services.accounts.models import Address, Consent, Customer
 from orchid.services.accounts.passwords import (
     Passwords,
     device_nonce,
@@ -41,9 +43,11 @@ from orchid.services.accounts.passwords import (
 )
 from orchid.services.accounts.peers import Peers
 from orchid.services.accounts.schemas import (
+    CONSENT_PURPOSES,
     AddressCreate,
     AddressRead,
     AddressUpdate,
+    ConsentRead,
     CustomerAdminRead,
     CustomerRead,
     CustomerUpdate,
@@ -65,6 +69,7 @@ log = structlog.get_logger("orchid.accounts")
 _FROM_SETTINGS = ("session_ttl_seconds", "cookie_secure", "otp_ttl_seconds", "otp_max_attempts",
                   "otp_sends_per_phone", "otp_sends_per_ip", "otp_send_window_seconds")
 MAX_TOKEN_LENGTH = 128  # real tokens are 43 characters; anything far longer is junk
+MAX_CONSENT_LOOKUP = 500  # customers per `list_consenting` call
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ class AccountsConfig:
 
 
 class AccountsService:
-    """Customers, credentials, sessions, SMS sign-in and delivery addresses."""
+    """Customers, credentials, sessions, SMS sign-in, delivery addresses and consents."""
 
     def __init__(self, *, db: Database, store: KeyValueStore, limiter: RateLimiter,
                  sms: SmsSender, config: AccountsConfig,
@@ -406,6 +411,58 @@ class AccountsService:
         if address is None:
             raise errors.AddressNotFound()
         return owner, address
+
+    # -- consents -----------------------------------------------------------------------------
+
+    @exposed(idempotent=True)
+    async def list_consents(self, *, customer_id: str) -> list[ConsentRead]:
+        """Return the customer's answer for every purpose (no, until they say yes)."""
+        rows = await self.db.read(
+            lambda s: repository.list_consents(s, customer_public_id=customer_id))
+        given = {row.purpose: row for row in rows}
+        return [ConsentRead(purpose=p, granted=given[p].granted, updated_at=given[p].updated_at)
+                if p in given else ConsentRead(purpose=p) for p in CONSENT_PURPOSES]
+
+    @exposed()
+    async def set_consent(self, *, customer_id: str, purpose: str,
+                          granted: bool) -> ConsentRead:
+        """Record the customer's yes or no to `purpose`."""
+        purpose = validated("purpose", _known_purpose, purpose)
+        async with self.db.write() as s:
+            owner = _existing(await repository.lock_customer(s, public_id=customer_id))
+            consent = await repository.get_consent(s, customer_id=owner.id, purpose=purpose)
+            if consent is None:
+                consent = await repository.add(s, Consent(customer_id=owner.id, purpose=purpose,
+                                                          granted=granted))
+                events.changed(s, owner, fields=["consents"])
+            elif consent.granted != granted:
+                consent.granted = granted
+                await s.flush()  # sets updated_at
+                events.changed(s, owner, fields=["consents"])
+        return ConsentRead(purpose=purpose, granted=consent.granted,
+                           updated_at=consent.updated_at)
+
+    @exposed(idempotent=True)
+    async def list_consenting(self, *, purpose: str,
+                              customer_ids: list[str]) -> list[CustomerRead]:
+        """Return the active customers among `customer_ids` who said yes to `purpose`."""
+        purpose = validated("purpose", _known_purpose, purpose)
+        if len(customer_ids) > MAX_CONSENT_LOOKUP:
+            raise InvalidInput(f"at most {MAX_CONSENT_LOOKUP} customers per call",
+                               code="too_many_customers")
+        if not customer_ids:
+            return []
+        # On the primary: a "no" said a moment ago must stop the next message.
+        async with self.db.write() as s:
+            rows = await repository.consenting_customers(s, purpose=purpose,
+                                                         public_ids=customer_ids)
+            return [CustomerRead.model_validate(row) for row in rows]
+
+
+def _known_purpose(value: str) -> str:
+    if value not in CONSENT_PURPOSES:
+        raise ValueError(f"must be one of {', '.join(CONSENT_PURPOSES)}")
+    return value
 
 
 def _existing(customer: Customer | None) -> Customer:

@@ -38,6 +38,14 @@ class StoredCart(BaseModel):
     updated_at: datetime | None = None
 
 
+class IdleCart(BaseModel):
+    """A signed-in customer's cart and when it last changed (from the activity index)."""
+
+    cart_id: str
+    customer_id: str  # the customer's public id
+    changed_at: datetime
+
+
 class CartItemAdd(BaseModel):
     """Put `quantity` more of a SKU into the cart."""
 

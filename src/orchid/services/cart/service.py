@@ -22,8 +22,8 @@ from orchid.services.cart import pricing, rules
 from orchid.services.cart.errors import SkuNotFound, SkuUnavailable
 from orchid.services.cart.peers import Peers
 from orchid.services.cart.pricing import Stock
-from orchid.services.cart.schemas import CartLine, CartRead, StoredCart
-from orchid.services.cart.store import CartStore, cart_store
+from orchid.services.cart.schemas import CartLine, CartRead, IdleCart, StoredCart
+from orchid.services.cart.store import CUSTOMER_PREFIX, CartStore, cart_store
 from orchid.services.catalog.schemas import VariantRead
 
 log = structlog.get_logger("orchid.cart")
@@ -115,6 +115,22 @@ class CartService:
         if edit is None:  # nothing to merge: the guest cart expired or was merged already
             return await self.get(cart_id=into_cart_id)
         return await self._priced(into_cart_id, edit.cart, edit.notices)
+
+    @exposed(idempotent=True)
+    async def list_idle(self, *, changed_after: datetime, changed_before: datetime,
+                        offset: int = 0, limit: int = 500) -> list[IdleCart]:
+        """Return signed-in customers' carts last changed in the span (both ends included),
+        the longest idle first; `offset` and `limit` page through them."""
+        found = await self.store.activity.changed_between(changed_after, changed_before,
+                                                          offset=offset, limit=limit)
+        return [IdleCart(cart_id=cart_id, customer_id=cart_id.removeprefix(CUSTOMER_PREFIX),
+                         changed_at=changed_at) for cart_id, changed_at in found]
+
+    @exposed(idempotent=True)
+    async def forget_idle(self, *, changed_before: datetime) -> int:
+        """Drop carts unchanged since `changed_before` from the activity index (a later change
+        indexes a cart again); return how many."""
+        return await self.store.activity.forget_until(changed_before)
 
     async def _for_sale(self, sku: str) -> VariantRead:
         found = await self.peers.catalog.get_variants(skus=[sku])
