@@ -226,11 +226,79 @@ def test_the_stores_probe_runs_once_scraped_as_the_job_its_alert_watches() -> No
         endpoint = monitor["spec"]["podMetricsEndpoints"][0]
         job = next(r["replacement"] for r in endpoint["relabelings"] if r["targetLabel"] == "job")
         scraped[job] = monitor["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"]
-    assert jobs == {"orchid-app", "orchid-probe"} and jobs <= set(scraped)
+    # orchid-functions is the stack's: on GKE the functions are Cloud Functions, not pods.
+    assert jobs == {"orchid-app", "orchid-probe", "orchid-relay", "orchid-functions"}
+    assert jobs - {"orchid-functions"} <= set(scraped)
     assert scraped["orchid-probe"] == probe["spec"]["template"]["metadata"]["labels"][
         "app.kubernetes.io/component"]
     assert scraped["orchid-app"] == of_kind(docs, "Deployment")["orders"]["spec"]["template"][
         "metadata"]["labels"]["app.kubernetes.io/component"]
+
+
+def test_the_events_relay_publishes_both_outboxes_as_its_own_identity() -> None:
+    docs = rendered("prod")
+    relay = of_kind(docs, "Deployment")["relay"]
+    assert "replicas" not in relay["spec"]  # the autoscaler owns it
+    hpa = of_kind(docs, "HorizontalPodAutoscaler")["relay"]["spec"]
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 4)
+    assert [m["resource"]["name"] for m in hpa["metrics"]] == ["cpu"]
+    assert of_kind(docs, "PodDisruptionBudget")["relay"]["spec"]["minAvailable"] == 1
+    pod = relay["spec"]["template"]["spec"]
+    app = pod["containers"][0]
+    assert app["args"][:2] == ["events", "relay"] and "all" in app["args"]
+    # Its Pub/Sub project, and no one else's: a service pod given one would open a bus.
+    config = {m["configMapRef"]["name"] for m in app["envFrom"]}
+    assert config == {"orchid-config", overlays.EVENTS_CONFIG}
+    maps = of_kind(docs, "ConfigMap")
+    assert maps[overlays.EVENTS_CONFIG]["data"] == {"ORCHID_PUBSUB_PROJECT": "orchid-prod"}
+    assert "ORCHID_PUBSUB_PROJECT" not in maps["orchid-config"]["data"]
+    for where, spec in pod_specs(docs):
+        refs = {m.get("configMapRef", {}).get("name") for c in spec["containers"]
+                for m in c.get("envFrom", [])}
+        assert (overlays.EVENTS_CONFIG in refs) == (where == "Deployment/relay"), where
+    # Both primaries through the Cloud SQL proxy; the identity Terraform grants Pub/Sub to.
+    proxy = pod["initContainers"][0]
+    keys = {e["valueFrom"]["configMapKeyRef"]["key"] for e in proxy["env"]}
+    assert {"main-primary", "warehouse-primary"} <= keys
+    account = of_kind(docs, "ServiceAccount")["relay"]["metadata"]["annotations"]
+    assert account["iam.gke.io/gcp-service-account"] == (
+        ENVIRONMENTS["prod"].service_account("relay"))
+    # Prometheus alone reaches it; it reaches its databases (the overlay's egress) and Google.
+    policies = of_kind(docs, "NetworkPolicy")
+    own = policies["relay"]["spec"]
+    assert own["egress"] == [] and [s["namespaceSelector"]["matchLabels"] for s in
+                                    own["ingress"][0]["from"]] == [
+        {"kubernetes.io/metadata.name": "monitoring"}]
+    stores = policies["relay-stores"]["spec"]["egress"]
+    assert stores == [{"to": [{"ipBlock": {"cidr": ENVIRONMENTS["prod"].ranges.private_services}}],
+                       "ports": [{"protocol": "TCP", "port": overlays.CLOUD_SQL_PORT}]}]
+    # Scraped as the job EventsRelayDown watches.
+    monitor = of_kind(docs, "PodMonitor")["orchid-relay"]["spec"]
+    assert monitor["selector"]["matchLabels"]["app.kubernetes.io/component"] == \
+        relay["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
+
+
+def test_the_relay_runs_with_options_its_command_takes() -> None:
+    import typer.main
+
+    from orchid.cli import app
+    from orchid.deploy.relay import ARGS
+
+    group = typer.main.get_command(app)
+    command = group.commands[ARGS[0]].commands[ARGS[1]]  # type: ignore[attr-defined]
+    options = {opt for param in command.params for opt in param.opts}
+    given = [arg for arg in ARGS[2:] if arg.startswith("--")]
+    assert set(given) <= options, f"`orchid events relay` takes {sorted(options)}"
+
+
+def test_no_service_pod_relays_or_hosts_functions() -> None:
+    docs = rendered("prod")
+    for group in groups():
+        container = of_kind(docs, "Deployment")[group.name]["spec"]["template"]["spec"][
+            "containers"][0]
+        env_vars = {e["name"]: e.get("value") for e in container["env"]}
+        assert env_vars["ORCHID_EVENTS_RELAY"] == "false", group.name
+        assert env_vars["ORCHID_FUNCTIONS_IN_PROCESS"] == "false", group.name
 
 
 def test_the_shop_host_routes_every_public_prefix_but_the_staff_api() -> None:

@@ -96,6 +96,7 @@ def identity_stores() -> dict[str, frozenset[str]]:
     """The stores each Google identity's pods reach."""
     found = {g.name: g.stores for g in workloads.groups()}
     found[workloads.PROBE] = workloads.PROBE_STORES
+    found[workloads.RELAY] = workloads.RELAY_STORES
     return found | {t.name: t.stores for t in workloads.TASKS}
 
 

@@ -1,5 +1,5 @@
-"""`orchid deploy …`: generate deploy/k8s from the code, render an environment, keep the
-autoscalers' floors (run in the cluster by the floors CronJob)."""
+"""`orchid deploy …`: generate deploy/k8s and the events' Terraform from the code, render an
+environment, keep the autoscalers' floors (run in the cluster by the floors CronJob)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,17 @@ def generate(root: Root = K8S,
     from orchid.deploy.tree import differences, write
 
     write_or_check(root, check=check, write=write, differences=differences, what="deploy/k8s")
+
+
+@deploy_app.command("events")
+def events(check: Annotated[bool, typer.Option(
+        help="Change nothing; exit 1 listing what differs.")] = False) -> None:
+    """Write Terraform's event topics and functions, and the functions' entry points
+    (deploy/functions/main.py), from the function registry."""
+    from orchid.deploy.events import REPO, differences, write
+
+    write_or_check(REPO, check=check, write=write, differences=differences,
+                   what="the events' Terraform and the functions' entry points")
 
 
 @deploy_app.command("render")

@@ -38,7 +38,11 @@ def service_account(name: str) -> Manifest:
 
 def deployment(group: Group) -> Manifest:
     """The group's pods: `orchid serve` with its services and the peers it calls."""
-    env = [{"name": "ORCHID_SERVICES", "value": ",".join(group.services)}]
+    env = [{"name": "ORCHID_SERVICES", "value": ",".join(group.services)},
+           # The relay Deployment publishes the outboxes and Cloud Functions run the functions
+           # (deploy/relay.py, docs/events.md): neither rides in a service's pods.
+           {"name": "ORCHID_EVENTS_RELAY", "value": "false"},
+           {"name": "ORCHID_FUNCTIONS_IN_PROCESS", "value": "false"}]
     if group.calls:
         env.append({"name": "ORCHID_PEER_URLS", "value": peer_urls(group)})
     if "orders" in group.services:

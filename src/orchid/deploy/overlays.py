@@ -14,6 +14,8 @@ from orchid.deploy.secrets import workload_secrets
 from orchid.deploy.workloads import (
     PROBE,
     PROBE_STORES,
+    RELAY,
+    RELAY_STORES,
     SALE_DAY_FACTOR,
     TASKS,
     Group,
@@ -28,6 +30,7 @@ CLOUD_SQL_PORT = 3307  # the proxy's own port to every Cloud SQL instance
 RFC1918 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 NIGHT = ("01:00", "07:00")  # Asia/Kolkata: the quietest hours, when floors step down
 FLOORS_FILE = "floors.json"
+EVENTS_CONFIG = "orchid-events"  # the relay's own settings: the Pub/Sub project it publishes to
 
 
 def instance_name(key: str) -> str:
@@ -53,8 +56,11 @@ def config_maps(env: Environment) -> list[Manifest]:
     # What `orchid ops cloud-backup` (the backup CronJob) backs up.
     settings["ORCHID_OPS_CLOUD_SQL_PRIMARIES"] = ",".join(
         v.partition("?")[0] for k, v in instances.items() if k.endswith("-primary"))
+    # Only the relay reads it (deploy/relay.py): the services publish nothing themselves on
+    # GKE, and a process with a Pub/Sub project would open a bus it has no right to use.
+    events = {"ORCHID_PUBSUB_PROJECT": env.project}
     return [_config_map("orchid-config", settings), _config_map("cloud-sql", instances),
-            floors_config(env, sale_day=False)]
+            _config_map(EVENTS_CONFIG, events), floors_config(env, sale_day=False)]
 
 
 def _config_map(name: str, data: dict[str, str]) -> Manifest:
@@ -128,6 +134,7 @@ def egress_policies(env: Environment) -> list[Manifest]:
     stores = {g.name: (g.stores, g.internet) for g in groups()}
     stores |= {t.name: (t.stores, False) for t in TASKS}
     stores[PROBE] = (PROBE_STORES, False)
+    stores[RELAY] = (RELAY_STORES, False)  # Pub/Sub: private Google access (platform.py)
     for workload, (needs, internet) in stores.items():
         rules = _store_rules(env, needs)
         if internet:  # an outside provider, through Cloud NAT; never a private address

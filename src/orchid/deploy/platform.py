@@ -109,10 +109,13 @@ def roles() -> list[Manifest]:
 
 def pod_monitors() -> list[Manifest]:
     """Prometheus (kube-prometheus-stack) scrapes every serving Orchid pod's /metrics as job
-    `orchid-app` and the stores' probe as `orchid-probe` — the job names the rules use on one
-    machine (the operator would otherwise name them `<namespace>/<PodMonitor>`)."""
+    `orchid-app`, the stores' probe as `orchid-probe` and the events relay as `orchid-relay` —
+    the job names the rules use on one machine (the operator would otherwise name them
+    `<namespace>/<PodMonitor>`). The stack's `orchid-functions` has no pods here: the functions
+    are Cloud Functions."""
     return [_pod_monitor("orchid", "service", "orchid-app", "15s"),
-            _pod_monitor("orchid-probe", "probe", "orchid-probe", "30s")]
+            _pod_monitor("orchid-probe", "probe", "orchid-probe", "30s"),
+            _pod_monitor("orchid-relay", "relay", "orchid-relay", "15s")]
 
 
 def _pod_monitor(name: str, component: str, job: str, interval: str) -> Manifest:

@@ -8,7 +8,16 @@ stores include that database, a caller key only in the group that calls with it.
 
 from __future__ import annotations
 
-from orchid.deploy.workloads import PROBE, PROBE_STORES, TASKS, Group, Task, groups
+from orchid.deploy.workloads import (
+    PROBE,
+    PROBE_STORES,
+    RELAY,
+    RELAY_STORES,
+    TASKS,
+    Group,
+    Task,
+    groups,
+)
 from orchid.services import ELASTICSEARCH, MAIN_DB, REDIS, WAREHOUSE_DB
 
 # setting (file orchid_<setting>) per store: what reaching that store takes.
@@ -56,12 +65,17 @@ def task_secrets(task: Task) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
+def store_secrets(stores: frozenset[str]) -> dict[str, str]:
+    """File name → secret id, for a workload that reaches `stores` and nothing else."""
+    return {f"orchid_{s}": secret_id(s) for store in sorted(stores) for s in STORE_SETTINGS[store]}
+
+
 def workload_secrets() -> dict[str, dict[str, str]]:
-    """Workload → its files and secrets, for every group and task."""
+    """Workload → its files and secrets, for every group, task, the probe and the relay."""
     found = {g.name: group_secrets(g) for g in groups()}
     found |= {t.name: task_secrets(t) for t in TASKS}
-    found[PROBE] = {f"orchid_{s}": secret_id(s)
-                    for store in sorted(PROBE_STORES) for s in STORE_SETTINGS[store]}
+    found[PROBE] = store_secrets(PROBE_STORES)
+    found[RELAY] = store_secrets(RELAY_STORES)
     return found
 
 

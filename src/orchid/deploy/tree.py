@@ -4,7 +4,7 @@ generated from the registry and the tables beside it, and rendered with kustomiz
     orchid deploy generate            # rewrite deploy/k8s from the code
     orchid deploy render --env prod   # the manifests `kubectl apply` would get
 
-    deploy/k8s/base/                  every workload, the namespace's policies
+    deploy/k8s/base/                  every workload (the relay too), the namespace's policies
     deploy/k8s/access/                the namespace and its Roles (the cluster admins apply it)
     deploy/k8s/components/<name>/     optional: sale-day (4× floors), spot-nodes
     deploy/k8s/overlays/<env>/        settings, identities, secrets, egress, ingress, floors
@@ -33,6 +33,7 @@ from orchid.deploy.monitoring import monitoring_objects
 from orchid.deploy.platform import NAMESPACE, namespace, namespace_objects, roles
 from orchid.deploy.pods import Manifest
 from orchid.deploy.probe import probe_objects
+from orchid.deploy.relay import relay_objects
 from orchid.deploy.tasks import all_task_objects
 from orchid.deploy.workloads import IMAGE, groups
 
@@ -78,9 +79,11 @@ def base_files() -> dict[str, str]:
     files["base/manage.yaml"] = dump(manage_services())
     files["base/monitoring.yaml"] = dump(monitoring_objects())
     files["base/probe.yaml"] = dump(probe_objects())
+    files["base/relay.yaml"] = dump(relay_objects())
     resources = ["platform.yaml",
                  *[f"groups/{g.name}.yaml" for g in groups()],
-                 "manage.yaml", "tasks.yaml", "floors.yaml", "monitoring.yaml", "probe.yaml"]
+                 "manage.yaml", "tasks.yaml", "floors.yaml", "monitoring.yaml", "probe.yaml",
+                 "relay.yaml"]
     files["base/kustomization.yaml"] = _kustomization(resources=resources)
     return files
 

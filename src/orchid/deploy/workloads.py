@@ -134,8 +134,10 @@ def task_callers(group: Group) -> list[str]:
 
 PROBE = "probe"  # the stores' probe (deploy/probe.py): reads Cloud SQL through Google's APIs
 PROBE_STORES = frozenset({REDIS, ELASTICSEARCH})  # what it reads by URL, from its secrets
+RELAY = "relay"  # the events relay (deploy/relay.py): both outboxes to Pub/Sub
+RELAY_STORES = frozenset({MAIN_DB, WAREHOUSE_DB})
 
 
 def google_identities() -> list[str]:
     """Every workload that runs as its own Google service account (Workload Identity)."""
-    return [g.name for g in groups()] + [t.name for t in TASKS] + [PROBE]
+    return [g.name for g in groups()] + [t.name for t in TASKS] + [PROBE, RELAY]

@@ -165,6 +165,20 @@ CAUSE_ALERTS = (
           "Subscription {{ $labels.subscription }} gave up on events",
           "A subscriber failed an event on every attempt: its effect (an email, an index "
           "update, an aggregate) did not happen until the event is replayed."),
+    # A ticket, like OutboxLagging, which follows it: nothing is lost and no shopper's request
+    # fails; emails, search updates and cache invalidations wait (docs/runbooks.md).
+    Alert("EventsRelayDown",
+          'sum(up{job="orchid-relay"}) == 0 or absent(up{job="orchid-relay"})',
+          "ticket", PLATFORM,
+          "No events relay is scraped",
+          "No outbox relay has answered Prometheus for 5 minutes: nothing publishes the "
+          "outboxes. Every event waits in its outbox and goes out, in order, once a relay is "
+          "back; meanwhile emails, search updates and cache invalidations wait.", "5m"),
+    Alert("FunctionProcessDown",
+          'up{job="orchid-functions"} == 0', "ticket", PLATFORM,
+          "Function process {{ $labels.instance }} is not scraped",
+          "A background function's process has not answered Prometheus for 2 minutes: its "
+          "subscriptions' events wait in Pub/Sub and calls to it fail until it is back.", "2m"),
 )
 
 

@@ -1,7 +1,15 @@
-# Orchid's background functions (Cloud Functions 2nd gen): reachable only from inside the VPC,
-# each running as its own service account, and invocable only by the workloads named for it
-# (Kubernetes services call them with their Workload Identity's ID token; Pub/Sub-triggered ones
-# are invoked by Eventarc as the function's own account).
+# Orchid's background functions (Cloud Functions 2nd gen), one per function of the code's
+# registry (modules/workloads/events.tf): reachable only from inside the project, each running as
+# its own service account orchid-<name> (runtime.service_account_email), and invocable only by
+#   - the workloads named for it (its SPEC's callers: Kubernetes services calling with their
+#     Workload Identity's ID token),
+#   - orchid-events, the bus's deliverer, when topics trigger it: the pubsub module's push
+#     subscriptions deliver as that account (runtime.EVENTS_CALLER),
+#   - orchid-scheduler, when it has a schedule: a Cloud Scheduler job calls it with an OIDC token.
+# Pub/Sub push and Cloud Scheduler count as internal traffic for ALLOW_INTERNAL_ONLY (same
+# project). Push subscriptions rather than Eventarc triggers: Eventarc filters a Pub/Sub event
+# only on its CloudEvent type (always messagePublished), not on the message's `type` attribute,
+# names the subscriptions itself and leaves their dead letters unmanaged.
 
 locals {
   # Keyed by principal name, not member: for_each keys must be known at plan time.
@@ -11,7 +19,8 @@ locals {
   grants = merge([
     for name, fn in var.functions : { for r in fn.roles : "${name} ${r}" => { function = name, role = r } }
   ]...)
-  triggered = { for name, fn in var.functions : name => fn if fn.trigger_topic != null }
+  triggered = { for name, fn in var.functions : name => fn if length(fn.trigger_topics) > 0 }
+  scheduled = { for name, fn in var.functions : name => fn if fn.schedule != null }
 }
 
 resource "google_service_account" "function" {
@@ -21,6 +30,16 @@ resource "google_service_account" "function" {
   account_id   = "${var.account_prefix}${each.key}"
   display_name = "Orchid function ${each.key}"
   description  = "Runtime identity of the ${each.key} function; managed by Terraform."
+}
+
+# Who calls the functions other than the workloads: the bus's pushes and the scheduler's jobs.
+resource "google_service_account" "caller" {
+  for_each = toset(["events", "scheduler"])
+
+  project      = var.project_id
+  account_id   = "${var.account_prefix}${each.key}"
+  display_name = "Orchid ${each.key} (calls functions)"
+  description  = "Invokes the functions ${each.key == "events" ? "Pub/Sub pushes events to" : "Cloud Scheduler runs"}; managed by Terraform."
 }
 
 # One build identity for all functions, instead of the Compute Engine default account.
@@ -58,6 +77,7 @@ resource "google_cloudfunctions2_function" "this" {
   description = each.value.description
   labels      = var.labels
 
+  # deploy/functions/main.py names each entry point (`orchid deploy events` writes it).
   build_config {
     runtime         = var.runtime
     entry_point     = each.value.entry_point
@@ -80,17 +100,6 @@ resource "google_cloudfunctions2_function" "this" {
     max_instance_count             = each.value.max_instances
   }
 
-  dynamic "event_trigger" {
-    for_each = each.value.trigger_topic == null ? [] : [each.value.trigger_topic]
-    content {
-      trigger_region        = var.region
-      event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
-      pubsub_topic          = var.topic_ids[event_trigger.value]
-      retry_policy          = "RETRY_POLICY_RETRY" # functions consume idempotently
-      service_account_email = google_service_account.function[each.key].email
-    }
-  }
-
   depends_on = [google_project_iam_member.build]
 }
 
@@ -105,13 +114,65 @@ resource "google_cloud_run_v2_service_iam_member" "invoker" {
   member   = each.value.member
 }
 
-# Eventarc delivers a topic's messages as the function's own account.
-resource "google_cloud_run_v2_service_iam_member" "trigger" {
+# The pubsub module's push subscriptions deliver a topic's messages as orchid-events.
+resource "google_cloud_run_v2_service_iam_member" "events" {
   for_each = local.triggered
 
   project  = var.project_id
   location = var.region
   name     = google_cloudfunctions2_function.this[each.key].name
   role     = "roles/run.invoker"
-  member   = google_service_account.function[each.key].member
+  member   = google_service_account.caller["events"].member
+}
+
+resource "google_cloud_run_v2_service_iam_member" "scheduler" {
+  for_each = local.scheduled
+
+  project  = var.project_id
+  location = var.region
+  name     = google_cloudfunctions2_function.this[each.key].name
+  role     = "roles/run.invoker"
+  member   = google_service_account.caller["scheduler"].member
+}
+
+# A scheduled function's runs: the CloudEvent the stack's scheduler sends
+# (orchid.functions.client.scheduled); the function names each run after the job and the
+# scheduled minute (X-CloudScheduler-ScheduleTime), since this body is the same every time.
+resource "google_cloud_scheduler_job" "this" {
+  for_each = local.scheduled
+
+  project          = var.project_id
+  region           = var.region
+  name             = "${var.name_prefix}${each.key}"
+  description      = "Calls the ${each.key} function on its schedule; managed by Terraform."
+  schedule         = each.value.schedule
+  time_zone        = var.time_zone
+  attempt_deadline = "${each.value.timeout_seconds + 30}s"
+
+  # One retry: the functions are idempotent, and the next run is the real catch-up.
+  retry_config {
+    retry_count          = 1
+    min_backoff_duration = "60s"
+  }
+
+  http_target {
+    http_method = "POST"
+    uri         = google_cloudfunctions2_function.this[each.key].service_config[0].uri
+    headers     = { "Content-Type" = "application/cloudevents+json" }
+    body = base64encode(jsonencode({
+      specversion     = "1.0"
+      type            = "google.cloud.scheduler.job.v1.executed"
+      source          = "//orchid/scheduler/${each.key}"
+      id              = each.key
+      datacontenttype = "application/json"
+      data            = {}
+    }))
+
+    oidc_token {
+      service_account_email = google_service_account.caller["scheduler"].email
+      audience              = google_cloudfunctions2_function.this[each.key].service_config[0].uri
+    }
+  }
+
+  depends_on = [google_cloud_run_v2_service_iam_member.scheduler]
 }

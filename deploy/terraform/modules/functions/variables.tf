@@ -16,26 +16,39 @@ variable "name_prefix" {
 
 variable "account_prefix" {
   type        = string
-  description = "Function service account ids are <prefix><name>."
-  default     = "orchid-fn-"
+  description = "Service account ids are <prefix><name>, for the functions and their callers events and scheduler: orchid-<name>, as orchid.functions.runtime.service_account_email names them."
+  default     = "orchid-"
 }
 
 variable "functions" {
   type = map(object({
     entry_point     = string
     description     = optional(string, "")
-    trigger_topic   = optional(string) # a key of topic_ids; null for a function called over HTTP
+    trigger_topics  = optional(list(string), []) # keys of topic_ids whose subscriptions push to it
     invokers        = optional(list(string), [])
+    schedule        = optional(string) # cron (time_zone) of a Cloud Scheduler job calling it
     roles           = optional(list(string), [])
     memory          = optional(string, "256M")
     timeout_seconds = optional(number, 60)
     max_instances   = optional(number, 20)
   }))
-  description = "Function name → entry point, trigger topic (or none: HTTP), the principals (names in members) that may invoke it, and its own project roles."
+  description = "Function name → entry point, trigger topics (delivered by the pubsub module's push subscriptions as orchid-events), the principals (names in members) that may invoke it over HTTP, its schedule, and its own project roles."
 
   validation {
-    condition     = alltrue([for name in keys(var.functions) : can(regex("^[a-z][-a-z0-9]{1,19}$", name))])
-    error_message = "Function names must be lower-case labels of at most 20 characters (they prefix service account ids)."
+    condition     = alltrue([for name in keys(var.functions) : can(regex("^[a-z][-a-z0-9]{1,19}$", name)) && !contains(["events", "scheduler"], name)])
+    error_message = "Function names must be lower-case labels of at most 20 characters (they are service account ids after the prefix), other than events and scheduler."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for fn in values(var.functions) : [for t in fn.trigger_topics : contains(keys(var.topic_ids), t)]
+    ]))
+    error_message = "Trigger topics must be keys of topic_ids (the pubsub module's topics)."
+  }
+
+  validation {
+    condition     = alltrue([for fn in values(var.functions) : fn.schedule == null || length(split(" ", fn.schedule == null ? "" : fn.schedule)) == 5])
+    error_message = "A schedule is a five-field cron expression."
   }
 
   validation {
@@ -66,8 +79,14 @@ variable "members" {
 
 variable "topic_ids" {
   type        = map(string)
-  description = "Pub/Sub topic id by name (from the pubsub module), for triggered functions."
+  description = "Pub/Sub topic id by name (from the pubsub module): the topics trigger_topics may name."
   default     = {}
+}
+
+variable "time_zone" {
+  type        = string
+  description = "The time zone the schedules are read in: the shop's clock, as its CronJobs' (orchid.deploy.tasks.ZONE)."
+  default     = "Asia/Kolkata"
 }
 
 variable "runtime" {

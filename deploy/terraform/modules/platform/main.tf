@@ -34,7 +34,7 @@ locals {
     "run.googleapis.com", "eventarc.googleapis.com", "cloudbuild.googleapis.com",
     "artifactregistry.googleapis.com", "dns.googleapis.com", "iam.googleapis.com",
     "monitoring.googleapis.com", "logging.googleapis.com", "binaryauthorization.googleapis.com",
-    "recaptchaenterprise.googleapis.com", "cloudtrace.googleapis.com",
+    "recaptchaenterprise.googleapis.com", "cloudtrace.googleapis.com", "cloudscheduler.googleapis.com",
   ]
 }
 

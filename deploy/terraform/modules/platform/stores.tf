@@ -90,6 +90,9 @@ module "pubsub" {
   labels         = local.labels
   topics         = module.workloads.event_topics
   members        = module.iam.members
+  # Subscriptions push to the functions as orchid-events (the functions module's).
+  push_endpoints       = module.functions.urls
+  push_service_account = module.functions.events_service_account
 
   depends_on = [google_project_service.this]
 }

@@ -1,6 +1,10 @@
-# Event topics of the transactional outbox (Pub/Sub), each with a dead-letter topic: a message a
-# consumer keeps failing on is parked after max_delivery_attempts instead of blocking its
-# ordering key forever, and waits in the dead-letter subscription for someone to look at it.
+# Event topics of the transactional outbox (Pub/Sub) and their subscriptions, named as the code
+# names them (docs/events.md): a topic per publishing service, a subscription per function
+# trigger, and per subscription a dead-letter topic <subscription>-dead with a subscription of
+# the same name that keeps what it receives until someone reads or replays it (`orchid events
+# dlq`). A message a subscriber keeps failing on is parked there after max_delivery_attempts
+# instead of blocking its ordering key forever. A subscription with push_to pushes each message
+# to that function, authenticated as push_service_account (an OIDC token for its URL).
 
 locals {
   subscriptions = merge([
@@ -13,6 +17,7 @@ locals {
   subscribers = merge([
     for name, sub in local.subscriptions : { for n in sub.subscribers : "${name} ${n}" => { subscription = name, member = var.members[n] } }
   ]...)
+  pushed = { for name, sub in local.subscriptions : name => sub if sub.push_to != null }
 }
 
 resource "google_pubsub_topic" "this" {
@@ -31,10 +36,10 @@ resource "google_pubsub_topic" "this" {
 }
 
 resource "google_pubsub_topic" "dead_letter" {
-  for_each = var.topics
+  for_each = local.subscriptions
 
   project                    = var.project_id
-  name                       = "${var.name_prefix}${each.key}-dead-letter"
+  name                       = "${var.name_prefix}${each.key}-dead"
   kms_key_name               = var.encryption_key
   message_retention_duration = var.dead_letter_retention
   labels                     = merge(var.labels, { role = "dead-letter" })
@@ -46,10 +51,10 @@ resource "google_pubsub_topic" "dead_letter" {
 
 # Dead letters are kept here until read; a topic without a subscription would drop them.
 resource "google_pubsub_subscription" "dead_letter" {
-  for_each = var.topics
+  for_each = local.subscriptions
 
   project                    = var.project_id
-  name                       = "${var.name_prefix}${each.key}-dead-letter"
+  name                       = "${var.name_prefix}${each.key}-dead"
   topic                      = google_pubsub_topic.dead_letter[each.key].id
   ack_deadline_seconds       = 60
   message_retention_duration = var.dead_letter_retention
@@ -72,8 +77,21 @@ resource "google_pubsub_subscription" "this" {
   filter                     = each.value.filter
   labels                     = var.labels
 
+  # To the function's URL with the topic in the path: functions-framework names the topic in the
+  # CloudEvent it makes of the message (as Eventarc's would).
+  dynamic "push_config" {
+    for_each = each.value.push_to == null ? [] : [var.push_endpoints[each.value.push_to]]
+    content {
+      push_endpoint = "${push_config.value}/projects/${var.project_id}/topics/${google_pubsub_topic.this[each.value.topic].name}"
+      oidc_token {
+        service_account_email = var.push_service_account
+        audience              = push_config.value
+      }
+    }
+  }
+
   dead_letter_policy {
-    dead_letter_topic     = google_pubsub_topic.dead_letter[each.value.topic].id
+    dead_letter_topic     = google_pubsub_topic.dead_letter[each.key].id
     max_delivery_attempts = each.value.max_delivery_attempts
   }
 
@@ -90,7 +108,7 @@ resource "google_pubsub_subscription" "this" {
 # Pub/Sub forwards a dead letter as its own service agent: it must publish to the dead-letter
 # topic and acknowledge on the source subscription.
 resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
-  for_each = var.topics
+  for_each = local.subscriptions
 
   project = var.project_id
   topic   = google_pubsub_topic.dead_letter[each.key].name
@@ -105,6 +123,16 @@ resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
   subscription = google_pubsub_subscription.this[each.key].name
   role         = "roles/pubsub.subscriber"
   member       = var.service_agent
+}
+
+# The service agent signs the push subscriptions' OIDC tokens as the push identity (granted on
+# that account alone: projects older than April 2021 do not hold it project-wide).
+resource "google_service_account_iam_member" "push_token_creator" {
+  count = length(local.pushed) > 0 ? 1 : 0
+
+  service_account_id = "projects/${var.project_id}/serviceAccounts/${var.push_service_account}"
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = var.service_agent
 }
 
 resource "google_pubsub_topic_iam_member" "publisher" {

@@ -10,8 +10,8 @@ variable "region" {
 
 variable "name_prefix" {
   type        = string
-  description = "Topic and subscription names are <prefix><name>."
-  default     = "orchid-"
+  description = "Topic and subscription names are <prefix><name>. None by default: the relay publishes to, and `orchid events dlq` reads, the names the code gives (orchid.events.topics.TOPICS, FunctionSpec.subscription), in the environment's own project."
+  default     = ""
 }
 
 variable "topics" {
@@ -20,8 +20,9 @@ variable "topics" {
     message_retention_duration = optional(string, "604800s")
     subscriptions = optional(map(object({
       subscribers                = optional(list(string), [])
+      push_to                    = optional(string) # a key of push_endpoints; null: pulled
       ack_deadline_seconds       = optional(number, 60)
-      max_delivery_attempts      = optional(number, 10)
+      max_delivery_attempts      = optional(number, 5)
       minimum_backoff            = optional(string, "10s")
       maximum_backoff            = optional(string, "600s")
       message_retention_duration = optional(string, "604800s")
@@ -29,7 +30,7 @@ variable "topics" {
       filter                     = optional(string)
     })), {})
   }))
-  description = "Topic name → its publishers (names in members), retention and subscriptions (name → subscribers and delivery settings). Subscription names are unique across topics."
+  description = "Topic name → its publishers (names in members), retention and subscriptions (name → the function it pushes to or the subscribers that pull it, and delivery settings). Subscription names are unique across topics."
 
   validation {
     condition = alltrue(flatten([
@@ -43,6 +44,13 @@ variable "topics" {
       for t in values(var.topics) : [for s in values(t.subscriptions) : s.ack_deadline_seconds >= 10 && s.ack_deadline_seconds <= 600]
     ]))
     error_message = "ack_deadline_seconds must be 10-600."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for t in values(var.topics) : [for s in values(t.subscriptions) : length(s.filter == null ? "" : s.filter) <= 256]
+    ]))
+    error_message = "A subscription's filter is at most 256 bytes (Pub/Sub's limit)."
   }
 
   validation {
@@ -67,6 +75,18 @@ variable "members" {
   type        = map(string)
   description = "Principal name (a workload) → its IAM member (serviceAccount:…), for publishers and subscribers."
   default     = {}
+}
+
+variable "push_endpoints" {
+  type        = map(string)
+  description = "Function name → its URL (the functions module's urls), for subscriptions with push_to."
+  default     = {}
+}
+
+variable "push_service_account" {
+  type        = string
+  description = "The email of the service account push subscriptions authenticate as (orchid-events: the bus's deliverer, invoker of the triggered functions)."
+  default     = null
 }
 
 variable "dead_letter_retention" {

@@ -6,15 +6,18 @@
 #   workloads        = orchid.deploy.workloads.google_identities()
 #   secret_accessors = orchid.deploy.secrets.workload_secrets(), per secret (plus "management")
 #   sql_proxy_ports  = orchid.deploy.pods.SQL_PORTS (the Cloud SQL proxy's loopback ports)
+# The events and functions (event_topics, functions) are written into events.tf by
+# `orchid deploy events` (src/orchid/deploy/events.py; tests/deploy/test_events.py).
 
 locals {
   workloads = [
     "catalog", "accounts", "cart", "inventory", "payments", "orders", "search", "storefront",
-    "migrate", "sweeper", "backup", "probe",
+    "migrate", "sweeper", "backup", "probe", "relay",
   ]
 
   # Project roles per workload. Cloud SQL is reached through the Cloud SQL Auth Proxy (client
-  # role); Pub/Sub and Secret Manager are granted per topic and per secret, not here.
+  # role); Pub/Sub and Secret Manager are granted per topic and per secret, not here (the relay
+  # publishes to every topic: event_topics' publishers).
   workload_roles = {
     catalog   = ["roles/cloudsql.client"]
     accounts  = ["roles/cloudsql.client"]
@@ -23,6 +26,7 @@ locals {
     orders    = ["roles/cloudsql.client"]
     migrate   = ["roles/cloudsql.client"]
     sweeper   = ["roles/cloudsql.client"]
+    relay     = ["roles/cloudsql.client"]
     backup    = ["orchidCloudSqlBackup"]
     # The stores' probe reads the instances' state and backup runs, and their metrics.
     probe = ["roles/cloudsql.viewer", "roles/monitoring.viewer"]
@@ -58,14 +62,14 @@ locals {
     orchid-internal-keys-payments   = ["payments"]
     orchid-internal-keys-search     = ["search"]
     orchid-internal-keys-storefront = ["storefront"]
-    orchid-main-primary-url         = ["catalog", "accounts", "payments", "orders", "migrate", "sweeper", "management"]
-    orchid-main-replica-urls        = ["catalog", "accounts", "payments", "orders", "migrate", "sweeper", "management"]
+    orchid-main-primary-url         = ["catalog", "accounts", "payments", "orders", "migrate", "sweeper", "relay", "management"]
+    orchid-main-replica-urls        = ["catalog", "accounts", "payments", "orders", "migrate", "sweeper", "relay", "management"]
     orchid-redis-url                = ["catalog", "accounts", "cart", "probe"]
     orchid-secret-key               = ["payments", "storefront"]
     orchid-sms-api-key              = ["accounts"]
     orchid-trusted-proxies          = ["catalog", "accounts", "cart", "inventory", "payments", "orders", "search", "storefront"]
-    orchid-warehouse-primary-url    = ["inventory", "migrate", "management"]
-    orchid-warehouse-replica-urls   = ["inventory", "migrate", "management"]
+    orchid-warehouse-primary-url    = ["inventory", "migrate", "relay", "management"]
+    orchid-warehouse-replica-urls   = ["inventory", "migrate", "relay", "management"]
   }
 
   # Where the Cloud SQL Auth Proxy beside each pod listens for each instance: the database URL
@@ -77,24 +81,6 @@ locals {
     main-replica-3      = 3309
     warehouse-primary   = 3310
     warehouse-replica-1 = 3311
-  }
-
-  # The outbox's event topics (the events issue adds consumers); publishers and subscribers
-  # are workloads.
-  event_topics = {
-    orders    = { publishers = ["orders"], subscriptions = { orders-inventory = { subscribers = ["inventory"] } } }
-    payments  = { publishers = ["payments"], subscriptions = { payments-orders = { subscribers = ["orders"] } } }
-    catalog   = { publishers = ["catalog"], subscriptions = { catalog-search = { subscribers = ["search"] } } }
-    inventory = { publishers = ["inventory"], subscriptions = { inventory-catalog = { subscribers = ["catalog"] } } }
-    customers = { publishers = ["accounts"], subscriptions = { customers-orders = { subscribers = ["orders"] } } }
-  }
-
-  # Background functions: triggered by a topic, or called over HTTP by the named workloads.
-  functions = {
-    order-emails   = { entry_point = "send_order_email", trigger_topic = "orders", description = "Order confirmation and shipping emails" }
-    catalog-index  = { entry_point = "index_catalog_change", trigger_topic = "catalog", description = "Reindex a changed product for search" }
-    click-tracking = { entry_point = "record_click", invokers = ["storefront"], description = "Campaign click bursts, aggregated" }
-    order-export   = { entry_point = "export_orders", invokers = ["orders"], description = "Order exports for finance" }
   }
 
   # The management hosts on VMs, each behind its own HTTPS load balancer. manage-api.<domain>

@@ -34,12 +34,12 @@ output "sql_proxy_ports" {
 }
 
 output "event_topics" {
-  description = "Event topic → publishing workloads and subscriptions (name → consuming workloads)."
+  description = "Event topic → publishing workloads and subscriptions (name → the function it pushes to, its attempts and filter), from the code (events.tf)."
   value       = local.event_topics
 }
 
 output "functions" {
-  description = "Cloud Function → entry point, trigger topic or HTTP invokers, description."
+  description = "Cloud Function → entry point, trigger topics, HTTP invokers (workloads) and schedule, from the code (events.tf)."
   value       = local.functions
 }
 
