@@ -16,6 +16,7 @@ import structlog
 import typer
 import uvicorn
 from fastapi import FastAPI
+from google.api_core import exceptions
 
 from orchid.config import Settings, load_settings
 from orchid.events.relay import Relay
@@ -47,7 +48,11 @@ def relay_app(settings: Settings, databases: list[str]) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         bus = PubSubBus(settings.pubsub_project or "", topology=bus_topology)
-        await asyncio.to_thread(bus.ensure, bus_topology())
+        try:
+            await asyncio.to_thread(bus.ensure, bus_topology())
+        except exceptions.PermissionDenied:
+            # GKE: Terraform made the topics and subscriptions; the relay may only publish.
+            log.info("topology_managed_elsewhere", project=settings.pubsub_project)
         for db in dbs.values():
             await db.start()
         tasks = [asyncio.create_task(Relay(db, urls[name][2], bus).run(
