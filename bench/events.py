@@ -3,9 +3,10 @@
     .venv/bin/python -m orchid up --state-dir .orchid/stack            # first, in another shell
     .venv/bin/python -m bench.events --state-dir .orchid/stack --rate 200 --seconds 30
 
-Commits `--rate` `stock.changed` events a second for `--seconds` into the warehouse outbox, one
-transaction each as the inventory service writes them (32 writers, paced by a schedule,
-bounded in count and time). `--effect decide` (default): each takes a bench SKU from 51 to 50
+Commits `--rate` `stock.changed` events a second for `--seconds` into the warehouse outbox,
+`--per-commit` to a transaction (1: each its own, as one stock movement writes it; a checkout
+writes several), from 32 writers paced by a schedule, bounded in count and time.
+`--effect decide` (default): each takes a bench SKU from 51 to 50
 units, so `low-stock` and `search-index` each read the event and decide there is nothing to
 do — the path's own cost. `--effect alert`: from 6 to 5 units, so `low-stock` records the event
 in its inbox and emails the stock team through the stack's mail sink for each one.
@@ -73,13 +74,13 @@ def quantile(q: float, before: dict[float, float], after: dict[float, float]) ->
     return lower
 
 
-async def write(url: str, rate: float, seconds: float, tag: str, available: int
-                ) -> tuple[int, float]:
+async def write(url: str, rate: float, seconds: float, tag: str, available: int,
+                per_commit: int) -> tuple[int, float]:
     """Commit rate × seconds events on schedule; return how many and the seconds it took."""
     db = Database("warehouse", url, pool_size=WRITERS)
-    total = int(rate * seconds)
+    total = int(rate * seconds) // per_commit * per_commit
     queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(total):
+    for i in range(0, total, per_commit):
         queue.put_nowait(i)
     start = time.monotonic()
 
@@ -90,12 +91,12 @@ async def write(url: str, rate: float, seconds: float, tag: str, available: int
             if delay > 0:
                 await asyncio.sleep(delay)  # the schedule: event i at its second
             async with db.write() as session:
-                record(session, WarehouseOutbox, "stock.changed", "stock",
-                       f"BENCH-{tag}-{i % 200}@1",
-                       {"sku": f"BENCH-{tag}-{i % 200}", "warehouse_id": 1, "kind": "bench",
-                        "on_hand": available, "reserved": 0, "available": available,
-                        "delta_on_hand": -1,
-                        "delta_reserved": 0})
+                for n in range(i, i + per_commit):
+                    sku = f"BENCH-{tag}-{n % 200}"
+                    record(session, WarehouseOutbox, "stock.changed", "stock", f"{sku}@1",
+                           {"sku": sku, "warehouse_id": 1, "kind": "bench",
+                            "on_hand": available, "reserved": 0, "available": available,
+                            "delta_on_hand": -1, "delta_reserved": 0})
 
     try:
         await asyncio.gather(*(writer() for _ in range(WRITERS)))
@@ -110,6 +111,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--effect", choices=sorted(AVAILABLE), default="decide")
+    parser.add_argument("--per-commit", type=int, default=1, choices=range(1, 51),
+                        metavar="1..50")
     args = parser.parse_args()
     if not 0 < args.rate <= 2000 or not 0 < args.seconds <= 300:
         parser.error("--rate in (0, 2000], --seconds in (0, 300]")
@@ -122,7 +125,8 @@ def main() -> None:
     before = {name: scrape(ports[f"fn-{name}"], name) for name in watched}
     tag = uuid.uuid4().hex[:6]
     total, took = asyncio.run(write(env["ORCHID_WAREHOUSE_PRIMARY_URL"], args.rate,
-                                    args.seconds, tag, AVAILABLE[args.effect]))
+                                    args.seconds, tag, AVAILABLE[args.effect],
+                                    args.per_commit))
     finished = time.monotonic()
     deadline = time.monotonic() + WAIT_SECONDS
     done: dict[str, float] = {}
