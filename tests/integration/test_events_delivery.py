@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -38,15 +38,6 @@ from tests.unit.orders_factories import (
 pytestmark = pytest.mark.integration
 PROJECT = "orchid-delivery"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PubSubEmulator]:
-    server = PubSubEmulator.start(tmp_path_factory.mktemp("pubsub"))
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PUBSUB_EMULATOR_HOST", server.host)
-        yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

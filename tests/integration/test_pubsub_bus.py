@@ -4,7 +4,7 @@ and while the emulator is away the rows wait unsent and go out when it is back."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -20,15 +20,6 @@ from tests.support.waiting import until_async
 
 pytestmark = pytest.mark.integration
 PROJECT = "orchid-test"
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PubSubEmulator]:
-    server = PubSubEmulator.start(tmp_path_factory.mktemp("pubsub"))
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PUBSUB_EMULATOR_HOST", server.host)
-        yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

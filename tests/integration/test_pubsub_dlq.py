@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,15 +22,6 @@ from tests.support.waiting import until_async
 pytestmark = pytest.mark.integration
 PROJECT = "orchid-dlq"
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PubSubEmulator]:
-    server = PubSubEmulator.start(tmp_path_factory.mktemp("pubsub-dlq"))
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PUBSUB_EMULATOR_HOST", server.host)
-        yield server
-    server.stop()
 
 
 @pytest.fixture
