@@ -29,7 +29,7 @@ log = structlog.get_logger("orchid.events.relay")
 DATABASES = ("main", "warehouse")
 
 
-def relay_app(settings: Settings, databases: list[str], *, workers: int = 4) -> FastAPI:
+def relay_app(settings: Settings, databases: list[str], *, workers: int = 1) -> FastAPI:
     """The relay process: `workers` relays per database, run by the app's lifespan."""
     from orchid.events.pubsub import PubSubBus
     from orchid.functions.host import bus_topology
@@ -55,9 +55,9 @@ def relay_app(settings: Settings, databases: list[str], *, workers: int = 4) -> 
             log.info("topology_managed_elsewhere", project=settings.pubsub_project)
         for db in dbs.values():
             await db.start()
-        # Several relays per outbox: a batch waits on Pub/Sub's acknowledgements (one publish
-        # per ordering key), so one relay alone tops out near 130 events/s here; they share
-        # the rows with SKIP LOCKED and keep each aggregate's order by holding back.
+        # Several relays per outbox may share the rows (SKIP LOCKED; each aggregate's order is
+        # kept by holding back). On the stack the emulator is the limit, not the relay: more
+        # relays there only add idle polling (BENCHMARKS.md, "Events").
         tasks = [asyncio.create_task(Relay(db, urls[name][2], bus).run(
             stop, idle=settings.events_relay_idle_seconds), name=f"relay-{name}-{n}")
             for name, db in dbs.items() for n in range(workers)]
@@ -84,7 +84,7 @@ def relay_command(
     host: Annotated[str, typer.Option(help="Bind address of /healthz and /metrics.")
                     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of /healthz, /readyz and /metrics.")] = 9464,
-    workers: Annotated[int, typer.Option(min=1, max=16, help="Relays per database.")] = 4,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Relays per database.")] = 1,
 ) -> None:
     """Publish the outboxes to Pub/Sub until stopped (SIGTERM), in commit order, at least once."""
     if database not in (*DATABASES, "all"):
