@@ -256,7 +256,7 @@ def test_a_drill_times_a_hung_redis_from_fault_to_page(stack: Path) -> None:
 
 def test_the_events_tier_runs_supervised(stack: Path) -> None:
     components = by_name(status(stack))
-    names = ["pubsub-emulator", "events-relay", "mail-sink",
+    names = ["pubsub-emulator", "events-relay", "mail-sink", "scheduler",
              *[f"fn-{name}" for name in FUNCTION_MODULES]]
     assert all(components[name]["pid"] and pid_alive(components[name]["pid"])
                for name in names), {n: components.get(n) for n in names}
@@ -269,6 +269,16 @@ def test_the_events_tier_runs_supervised(stack: Path) -> None:
         return {"orchid-relay", "orchid-functions"} <= up
 
     until(scraped, timeout=60, what="Prometheus scraping the relay and the functions")
+
+    def scheduled_call() -> bool:
+        """The scheduler's first round, at its start, reached abandoned-cart (identity token
+        and all)."""
+        calls = [json.loads(line) for line in (stack / "logs" / "scheduler.log").read_text()
+                 .splitlines() if line.startswith("{")]
+        return any(c.get("event") == "scheduled_call" and c.get("function") == "abandoned-cart"
+                   and c.get("status") == 200 for c in calls)
+
+    until(scheduled_call, timeout=60, what="the scheduler's call of abandoned-cart")
 
 
 def test_a_price_change_reaches_search_and_the_catalog_without_the_polling_sync(

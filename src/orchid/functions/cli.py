@@ -21,6 +21,7 @@ from orchid.kit.observability import configure_logging
 functions_app = typer.Typer(help="The background functions (docs/events.md).",
                             no_args_is_help=True)
 log = structlog.get_logger("orchid.functions")
+RETRY_SECONDS = 60.0  # a scheduled call that failed is made again this much later
 
 
 @functions_app.command("list")
@@ -129,8 +130,12 @@ def scheduler(
                     try:
                         answer = await client.call(name, scheduled(name, datetime.now(UTC)))
                         log.info("scheduled_call", function=name, status=answer.status_code)
-                    except httpx.HTTPError as error:  # the next run tries again
+                        failed = answer.status_code >= 500
+                    except httpx.HTTPError as error:
                         log.warning("scheduled_call_failed", function=name, error=str(error))
+                        failed = True
+                    if failed:  # as Cloud Scheduler's retry: soon, not a whole period later
+                        due[name] = now + min(every[name], RETRY_SECONDS)
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=max(0.0, min(due.values())
                                                                     - loop.time()))

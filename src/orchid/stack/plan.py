@@ -308,8 +308,8 @@ def identity(layout: Layout) -> Path:
 
 
 def events_components(layout: Layout, options: StackOptions) -> list[Component]:
-    """The events tier: the outbox relay, a process per function, the mail sink the
-    notifications reach and the scheduler that calls the scheduled functions."""
+    """The events tier: the outbox relay, a process per function and the mail sink the
+    notifications reach."""
     base = {**app_env(layout, options), "ORCHID_LOG_JSON": "true"}
     orchid = [sys.executable, "-m", "orchid"]
     relay, sink = layout.port("events-relay"), layout.port("mail-sink")
@@ -330,16 +330,22 @@ def events_components(layout: Layout, options: StackOptions) -> list[Component]:
             [*orchid, "functions", "serve", name, "--port", str(port)],
             http_ready(f"http://127.0.0.1:{port}/healthz"), layout.logs / f"fn-{name}.log",
             env={**base, "ORCHID_FUNCTION_URL": function_url(layout, name)}, stop_timeout=15))
+    return components
+
+
+def scheduler_components(layout: Layout, options: StackOptions) -> list[Component]:
+    """The scheduler calling the scheduled functions (started once they are ready: its first
+    round of calls is at its start)."""
     jobs = [f"--job={name}={seconds}" for name, seconds in SCHEDULED.items()
             if name in function_names()]
-    if jobs:
-        components.append(Component(
-            "scheduler", "events", 0, [*orchid, "functions", "scheduler", *jobs],
-            _announced(layout.logs / "scheduler.log", "scheduler_started"),
-            layout.logs / "scheduler.log",
-            env={**base, "ORCHID_SERVICE_ACCOUNT_FILE":
-                 str(layout.secrets / "identity" / "scheduler.json")}, stop_timeout=10))
-    return components
+    if not jobs:
+        return []
+    env = {**app_env(layout, options), "ORCHID_LOG_JSON": "true",
+           "ORCHID_SERVICE_ACCOUNT_FILE": str(layout.secrets / "identity" / "scheduler.json")}
+    return [Component("scheduler", "events", 0,
+                      [sys.executable, "-m", "orchid", "functions", "scheduler", *jobs],
+                      _announced(layout.logs / "scheduler.log", "scheduler_started"),
+                      layout.logs / "scheduler.log", env=env, stop_timeout=10)]
 
 
 def mail_messages(layout: Layout) -> Path:

@@ -38,6 +38,7 @@ from orchid.stack.plan import (
     events_components,
     ops_components,
     prometheus_component,
+    scheduler_components,
     server_components,
 )
 from orchid.stack.servers import (
@@ -148,6 +149,7 @@ class Supervisor:
         front.append(prometheus_component(layout, [a.port for a in apps], self.metrics_port,
                                           [c.port for c in events if c.kind == "function"]))
         front += alerting_components(layout)
+        front += scheduler_components(layout, options)
         self._start_tier(front)
 
     def _edge_component(self) -> Component | None:
