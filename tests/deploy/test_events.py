@@ -22,7 +22,12 @@ from functions_framework import _function_registry
 from functions_framework.event_conversion import background_event_to_cloud_event
 
 from orchid.deploy import events
-from orchid.deploy.cloud_functions import Instance, cloud_function
+from orchid.deploy.cloud_functions import (
+    ConfigurationMissing,
+    Instance,
+    cloud_function,
+    settings_for,
+)
 from orchid.deploy.workloads import RELAY, google_identities
 from orchid.events.pubsub import SubscriptionSpec
 from orchid.events.topics import TOPICS
@@ -132,19 +137,21 @@ def test_a_functions_invokers_are_its_callers_workloads() -> None:
 
 
 def spec_of(name: str, *, callers: tuple[str, ...] = (),
-            triggers: tuple[Trigger, ...] = ()) -> Function:
-    """A function of a test's own, its handler a no-op."""
+            triggers: tuple[Trigger, ...] = (), module: str | None = None) -> Function:
+    """A function of a test's own, its handler a no-op (read from `module` when given)."""
     async def handle(cloud_event: CloudEvent) -> None:
         return None
 
     return Function(FunctionSpec(name, triggers=triggers, callers=callers), handle,
-                    f"tests.{name.replace('-', '_')}")
+                    module or f"tests.{name.replace('-', '_')}")
 
 
 def test_a_scheduled_function_gets_its_job_and_an_unknown_caller_is_refused() -> None:
-    cart = events.cloud_function(spec_of("abandoned-cart", callers=("scheduler",)))
-    assert cart == {"entry_point": "abandoned_cart", "trigger_topics": [], "invokers": [],
-                    "schedule": "*/30 * * * *"}
+    cart = events.cloud_function(spec_of("abandoned-cart", callers=("scheduler",),
+                                         module="orchid.functions.abandoned_cart"))
+    assert {k: v for k, v in cart.items() if k not in ("egress", "ca_files", "secrets")} == {
+        "entry_point": "abandoned_cart", "trigger_topics": [], "invokers": [],
+        "schedule": "*/30 * * * *"}
     with pytest.raises(ValueError, match="give it a cron"):
         events.cloud_function(spec_of("nightly", callers=("scheduler",)))
     with pytest.raises(ValueError, match=r"callers \['nobody'\] are no service"):
@@ -250,3 +257,17 @@ def test_a_scheduled_run_is_named_after_its_minute(instance: Instance) -> None:
     expected = scheduled("fake", datetime.fromisoformat("2025-05-01T10:30:00.412+00:00"))
     assert got["id"] == expected["id"] == "fake@2025-05-01T10:30"
     assert got["time"] == expected["time"]
+
+
+def test_an_instance_places_every_service_and_refuses_a_missing_setting(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A function reads the stores itself: a placement or peers in its environment are ignored.
+    monkeypatch.setenv("ORCHID_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ORCHID_SERVICES", "catalog")
+    monkeypatch.setenv("ORCHID_PEER_URLS", "accounts=http://accounts:8000")
+    cache = next(f for f in events.registered() if f.spec.name == "cache-invalidation")
+    with pytest.raises(ConfigurationMissing, match="cache-invalidation: ORCHID_REDIS_URL not set"):
+        settings_for(cache)  # not a process-local cache standing in for Redis
+    monkeypatch.setenv("ORCHID_REDIS_URL", "rediss://:a@10.9.0.4:6378/0")
+    settings = settings_for(cache)
+    assert settings.services == [] and settings.peer_urls == {}

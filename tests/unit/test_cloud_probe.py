@@ -1,6 +1,7 @@
 """The probe's Cloud SQL readers (GKE) against fake Admin and Monitoring APIs behind httpx's
 transport: the orchid_* samples the cause alerts read come out of Google's answers — up,
-writable, replication, lag, disk, backups — and a refusal is reported, not read as health."""
+writable, replication, lag, disk, backups, the events' dead letters waiting in Pub/Sub — and a
+refusal is reported, not read as health."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from orchid.monitoring.cloud import (
     METRICS,
+    UNDELIVERED,
     CloudMember,
     CloudMonitoring,
     CloudProbeFailed,
     members_from,
     read_cloud_backups,
     read_cloud_sql,
+    read_dead_letters,
 )
 from orchid.monitoring.probe import Reading, StoreProbe
 from orchid.ops.cloud_sql import CloudSqlAdmin, Instance
@@ -39,6 +42,7 @@ class FakeGoogle:
         self.refuse: str | None = None
         self.page = 2
         self.filters: list[str] = []
+        self.waiting: dict[str, int] = {}  # Pub/Sub subscription → its undelivered messages
 
     def instance(self, name: str, kind: str, state: str = "RUNNABLE", **metrics: Any) -> None:
         self.instances[name] = {"name": name, "instanceType": kind, "state": state}
@@ -70,6 +74,13 @@ class FakeGoogle:
                    "points": [{"value": _typed(value)}, {"value": {"int64Value": "0"}}]}
                   for (kind, name), points in self.points.items() if kind == metric
                   for labels, value in points]
+        if metric == UNDELIVERED:  # what the filter asks for: subscriptions ending in -dead
+            assert 'resource.labels.subscription_id = ends_with("-dead")' in params["filter"]
+            series = [{"metric": {"type": metric, "labels": {}},
+                       "resource": {"type": "pubsub_subscription",
+                                    "labels": {"project_id": PROJECT, "subscription_id": name}},
+                       "points": [{"value": _typed(count)}, {"value": {"int64Value": "9"}}]}
+                      for name, count in self.waiting.items() if name.endswith("-dead")]
         start = int(params.get("pageToken", "0"))
         body: dict[str, Any] = {"timeSeries": series[start:start + self.page]}
         if start + self.page < len(series):
@@ -196,6 +207,30 @@ def test_a_refusal_is_an_error_not_a_healthy_reading() -> None:
         CloudMonitoring(client, lambda: "tok", now=lambda: NOW).newest(PROJECT, METRICS["up"])
 
 
+def test_dead_letters_waiting_in_pubsub_are_read_per_subscription() -> None:
+    # On GKE Pub/Sub parks what a push subscription gave up on in <subscription>-dead itself:
+    # the probe exports how many wait there, under the subscription that gave up on them.
+    google = FakeGoogle()
+    google.page = 1  # one series a page: every page is read
+    google.waiting = {"daily-sales-dead": 3, "search-index-catalog-dead": 0, "daily-sales": 7}
+    client = httpx.Client(transport=httpx.MockTransport(google))
+    monitoring = CloudMonitoring(client, lambda: "tok", now=lambda: NOW)
+    reading = read_dead_letters([PROJECT, PROJECT], monitoring)
+    assert reading.samples == [
+        ("orchid_events_dead_letters_waiting", {"subscription": "daily-sales"}, 3.0, False),
+        ("orchid_events_dead_letters_waiting", {"subscription": "search-index-catalog"}, 0.0,
+         False)]
+    assert len(google.filters) == 2  # one project, asked once (two pages)
+
+
+def test_a_dead_letter_reading_refused_is_an_error() -> None:
+    google = FakeGoogle()
+    google.refuse = "Permission monitoring.timeSeries.list denied"
+    client = httpx.Client(transport=httpx.MockTransport(google))
+    with pytest.raises(CloudProbeFailed, match="403"):
+        read_dead_letters([PROJECT], CloudMonitoring(client, lambda: "tok", now=lambda: NOW))
+
+
 def test_the_configmap_folder_names_the_members(tmp_path: Path) -> None:
     # how the kubelet mounts a ConfigMap: the keys are links into a ..data folder
     data = tmp_path / "..2026_12_07_10_00_00.1"
@@ -239,4 +274,5 @@ def test_the_command_reads_cloud_sql_and_the_settings_stores(
     monkeypatch.setenv("ORCHID_REDIS_URL", "redis://127.0.0.1:1/0")
     monkeypatch.setenv("ORCHID_ELASTICSEARCH_URL", "http://127.0.0.1:1")
     probe = cli._cloud_probe(tmp_path, disks=[])
-    assert set(probe.readers) == {"cloud-sql", "cloud-backups", "redis", "elasticsearch"}
+    assert set(probe.readers) == {"cloud-sql", "cloud-backups", "dead-letters", "redis",
+                                  "elasticsearch"}

@@ -13,7 +13,12 @@ scheduler names it (functions/client.scheduled), so a retried run is recognisabl
 
 An instance runs the handlers — coroutines — on one event loop of its own in a background
 thread, inside one FunctionContext built from its environment's settings, so the pools and
-clients a function builds live as long as the instance, whichever request thread calls.
+clients a function builds live as long as the instance, whichever request thread calls. It
+places every service in its own process (ORCHID_SERVICES and ORCHID_PEER_URLS are ignored): a
+function reads the stores directly, as Terraform's secrets let it
+(orchid.deploy.function_settings), and calls no service over HTTP. A setting it was meant to
+be given and was not fails its first event by name, rather than the embedded default (a SQLite
+file, mail kept in memory) standing in for a store.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ import flask
 import functions_framework
 from cloudevents.http import CloudEvent
 
+from orchid.config import Settings, load_settings
+from orchid.deploy import function_settings
 from orchid.deploy.events import entry_point_of
 from orchid.functions import FUNCTION_MODULES
 from orchid.functions.client import SCHEDULED
@@ -44,6 +51,10 @@ from orchid.platform import Resources
 
 SCHEDULE_HEADER = "X-CloudScheduler-ScheduleTime"
 T = TypeVar("T")
+
+
+class ConfigurationMissing(RuntimeError):
+    """A setting the function's deploy gives it is not in its environment."""
 
 
 class Instance:
@@ -84,11 +95,22 @@ class Instance:
 
 
 @cache
-def instance() -> Instance:
-    """This process's instance, started on its first event."""
-    from orchid.config import load_settings
+def instance(name: str) -> Instance:
+    """This process's instance, hosting function `name`, started on its first event."""
+    settings = settings_for(load(FUNCTION_MODULES[name]))  # before a thread is started
+    return Instance(lambda: FunctionContext(Resources.from_settings(settings)))
 
-    return Instance(lambda: FunctionContext(Resources.from_settings(load_settings())))
+
+def settings_for(function: Function) -> Settings:
+    """The instance's settings: every service placed here, and what the deploy gives the
+    function present (ConfigurationMissing otherwise)."""
+    settings = load_settings(services=[], peer_urls={})
+    missing = [f"ORCHID_{name.upper()}" for name in function_settings.settings(function)
+               if not getattr(settings, name)]
+    if missing:
+        raise ConfigurationMissing(f"{function.spec.name}: {', '.join(missing)} not set "
+                                   "(its secrets: deploy/terraform/modules/workloads/events.tf)")
+    return settings
 
 
 def wanted(function: Function, cloud_event: CloudEvent) -> bool:
@@ -119,11 +141,15 @@ def scheduled_run(function: Function, cloud_event: CloudEvent) -> CloudEvent:
 
 
 def cloud_function(function: Function, name: str,
-                   running: Callable[[], Instance] = instance) -> Callable[[CloudEvent], None]:
-    """`function` as a functions-framework CloudEvent function registered as `name`."""
+                   running: Callable[[], Instance] | None = None
+                   ) -> Callable[[CloudEvent], None]:
+    """`function` as a functions-framework CloudEvent function registered as `name`, run by
+    `running` (default: this process's instance for it)."""
+    host = running or (lambda: instance(function.spec.name))
+
     def run(cloud_event: CloudEvent) -> None:
         if wanted(function, cloud_event):
-            running().run(function.handle(scheduled_run(function, cloud_event)))
+            host().run(function.handle(scheduled_run(function, cloud_event)))
 
     run.__name__ = run.__qualname__ = name
     return functions_framework.cloud_event(run)

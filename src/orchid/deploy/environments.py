@@ -33,6 +33,7 @@ class Ranges:
     services: str  # secondary range for Services
     management: str  # the management VMs' subnet
     data: str  # VMs of the data tier (Elasticsearch)
+    functions: str  # the Cloud Functions' addresses (Direct VPC egress; a /26 at least)
     private_services: str  # private service access: Cloud SQL and Memorystore
     control_plane: str  # the GKE control plane's /28
 
@@ -81,7 +82,8 @@ ENVIRONMENTS: dict[str, Environment] = {
             zones=("asia-south1-a", "asia-south1-b"), domain="sandbox.orchid.example",
             ranges=Ranges(nodes="10.32.0.0/20", pods="10.36.0.0/14", services="10.40.0.0/20",
                           management="10.32.16.0/24", data="10.32.32.0/24",
-                          private_services="10.41.0.0/16", control_plane="172.16.0.32/28"),
+                          functions="10.32.48.0/23", private_services="10.41.0.0/16",
+                          control_plane="172.16.0.32/28"),
             staff_networks=("203.0.113.0/24",),
             floor_scale=0.0, ceiling_scale=0.1, night_scaling=False,
             trace_sample_ratio=1.0),
@@ -90,7 +92,8 @@ ENVIRONMENTS: dict[str, Environment] = {
             zones=("asia-south1-a", "asia-south1-b"), domain="preprod.orchid.example",
             ranges=Ranges(nodes="10.16.0.0/20", pods="10.20.0.0/14", services="10.24.0.0/20",
                           management="10.16.16.0/24", data="10.16.32.0/24",
-                          private_services="10.25.0.0/16", control_plane="172.16.0.16/28"),
+                          functions="10.16.48.0/23", private_services="10.25.0.0/16",
+                          control_plane="172.16.0.16/28"),
             staff_networks=("203.0.113.0/24",),
             floor_scale=0.25, ceiling_scale=0.25, night_scaling=True,
             trace_sample_ratio=0.25),
@@ -99,7 +102,8 @@ ENVIRONMENTS: dict[str, Environment] = {
             zones=("asia-south1-a", "asia-south1-b"), domain="orchid.example",
             ranges=Ranges(nodes="10.0.0.0/20", pods="10.4.0.0/14", services="10.8.0.0/20",
                           management="10.0.16.0/24", data="10.0.32.0/24",
-                          private_services="10.9.0.0/16", control_plane="172.16.0.0/28"),
+                          functions="10.0.48.0/23", private_services="10.9.0.0/16",
+                          control_plane="172.16.0.0/28"),
             staff_networks=("203.0.113.0/24", "198.51.100.0/24"),
             floor_scale=1.0, ceiling_scale=1.0, night_scaling=True,
             # ~400 requests/s by day: 5 % keeps a trace of every path without a bill per span

@@ -15,7 +15,11 @@ and a subscription of the same name that keeps them for `orchid events dlq`). Ea
 pushes to its function as the bus's deliverer (`orchid-events`, runtime.EVENTS_CALLER), takes
 only its trigger's event types (a filter on the message's `type` attribute) and gives an event
 up after the trigger's `max_attempts`. A function's invokers are the workloads of its callers;
-a `scheduler` caller is a Cloud Scheduler job on SCHEDULES' cron instead.
+a `scheduler` caller is a Cloud Scheduler job on SCHEDULES' cron instead. What a function reads
+(its secrets as ORCHID_* variables, its CA files) and its VPC egress come from
+orchid.deploy.function_settings, which also names the CA files, the secrets Terraform writes the
+functions' URLs to (modules/cloudsql, modules/memorystore) and their plain settings: each a
+table beside `functions`.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from orchid.deploy import hcl
+from orchid.deploy import function_settings, hcl
 from orchid.deploy.workloads import RELAY, groups
 from orchid.events.topics import TOPICS
 from orchid.functions import FUNCTION_MODULES
@@ -133,21 +137,32 @@ def invokers(function: Function) -> list[str]:
 def cloud_function(function: Function) -> dict[str, Any]:
     """One function's entry of Terraform's functions."""
     spec = function.spec
+    callers = invokers(function)
+    if SCHEDULER in spec.callers and spec.name not in SCHEDULES:
+        raise ValueError(f"{spec.name}: the scheduler calls it: give it a cron in "
+                         "orchid.deploy.events.SCHEDULES")
     entry: dict[str, Any] = {
         "entry_point": entry_point_of(function.module),
         "trigger_topics": list(dict.fromkeys(t.topic for t in spec.triggers)),
-        "invokers": invokers(function)}
+        "invokers": callers,
+        "egress": function_settings.egress(function),
+        "ca_files": function_settings.ca_files(function),
+        "secrets": function_settings.secrets(function)}
     if SCHEDULER in spec.callers:
-        if spec.name not in SCHEDULES:
-            raise ValueError(f"{spec.name}: the scheduler calls it: give it a cron in "
-                             "orchid.deploy.events.SCHEDULES")
         entry["schedule"] = SCHEDULES[spec.name]
     return entry
 
 
 def cloud_functions() -> dict[str, dict[str, Any]]:
-    """Terraform's functions: name → entry point, trigger topics, invokers and schedule."""
+    """Terraform's functions: name → entry point, trigger topics, invokers, what it reads and
+    its schedule."""
     return {function.spec.name: cloud_function(function) for function in registered()}
+
+
+def function_ca_files() -> dict[str, dict[str, str]]:
+    """Terraform's function_ca_files: CA → its secret and where a function finds it."""
+    return {name: {"secret": ca.secret, "path": ca.path}
+            for name, ca in function_settings.CA_FILES.items()}
 
 
 HEADER_TF = """\
@@ -162,8 +177,21 @@ EVENT_TOPICS_NOTE = """\
 """
 FUNCTIONS_NOTE = """\
   # Cloud Function → its entry point in deploy/functions/main.py, the topics whose
-  # subscriptions push to it, the workloads that may invoke it over HTTP, and the cron of the
-  # Cloud Scheduler job that calls it (functions the scheduler calls).
+  # subscriptions push to it, the workloads that may invoke it over HTTP, what it sends through
+  # the VPC (egress: everything when it texts, to leave by Cloud NAT), the CA files it mounts,
+  # its secrets by environment variable, and the cron of the Cloud Scheduler job that calls it
+  # (functions the scheduler calls).
+"""
+CA_FILES_NOTE = """\
+  # The server CAs a function verifies Cloud SQL and Memorystore with: the secret Terraform
+  # writes each to, mounted at this path (the URLs below name it).
+"""
+PLAIN_SETTINGS_NOTE = """\
+  # What every function gets as plain environment variables (the platform adds ORCHID_ENV).
+"""
+URL_SECRETS_NOTE = """\
+  # Where Terraform writes the functions' own store URLs (the instances' private addresses,
+  # TLS verified with the CA files): Cloud SQL's by url_secrets key, and Redis's.
 """
 
 
@@ -172,7 +200,15 @@ def events_tf() -> str:
     return (HEADER_TF + "\nlocals {\n" + EVENT_TOPICS_NOTE
             + "\n".join(hcl.attribute("event_topics", event_topics(), indent=1)) + "\n\n"
             + FUNCTIONS_NOTE
-            + "\n".join(hcl.attribute("functions", cloud_functions(), indent=1)) + "\n}\n")
+            + "\n".join(hcl.attribute("functions", cloud_functions(), indent=1)) + "\n\n"
+            + CA_FILES_NOTE
+            + "\n".join(hcl.attribute("function_ca_files", function_ca_files(), indent=1))
+            + "\n\n" + URL_SECRETS_NOTE
+            + "\n".join(hcl.attribute("function_url_secrets", function_settings.url_secrets(),
+                                       indent=1))
+            + "\n\n" + PLAIN_SETTINGS_NOTE
+            + "\n".join(hcl.attribute("function_settings", function_settings.PLAIN_SETTINGS,
+                                       indent=1)) + "\n}\n")
 
 
 MAIN_HEADER = '''\

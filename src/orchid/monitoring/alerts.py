@@ -159,8 +159,12 @@ CAUSE_ALERTS = (
           "to be published",
           "The oldest unpublished outbox row is over a minute old: search, caches and "
           "notifications fall behind the shop. Orders and payments still commit.", "5m"),
+    # Where a process delivers the events (embedded, the stack) it counts what it gives up
+    # on; on GKE Pub/Sub parks them in <subscription>-dead itself and the probe reads how many
+    # wait there (monitoring/cloud.py), so the ticket stays open until they are replayed.
     Alert("EventsDeadLettered",
-          "increase(orchid_events_dead_lettered_total[15m]) > 0",
+          "increase(orchid_events_dead_lettered_total[15m]) > 0 or "
+          "max by (subscription) (orchid_events_dead_letters_waiting) > 0",
           "ticket", PLATFORM,
           "Subscription {{ $labels.subscription }} gave up on events",
           "A subscriber failed an event on every attempt: its effect (an email, an index "

@@ -76,7 +76,8 @@ def probe(
 
 
 def _cloud_probe(folder: Path, *, disks: list[Path]) -> StoreProbe:
-    """The probe of a GKE deploy: Cloud SQL through Google's APIs as the workload's identity."""
+    """The probe of a GKE deploy: Cloud SQL, and the dead letters Pub/Sub keeps, through
+    Google's APIs as the workload's identity."""
     import httpx
 
     from orchid.config import load_settings
@@ -86,6 +87,7 @@ def _cloud_probe(folder: Path, *, disks: list[Path]) -> StoreProbe:
         members_from,
         read_cloud_backups,
         read_cloud_sql,
+        read_dead_letters,
     )
     from orchid.monitoring.probe import StoreProbe
     from orchid.ops.cloud_sql import SCOPE, CloudSqlAdmin, google_token
@@ -98,9 +100,11 @@ def _cloud_probe(folder: Path, *, disks: list[Path]) -> StoreProbe:
     admin, monitoring = CloudSqlAdmin(client, token), CloudMonitoring(client, token)
     targets = Targets({}, backup_dir=settings.backup_dir, redis_url=settings.redis_url,
                       elasticsearch_url=settings.elasticsearch_url)
+    projects = {member.instance.project for member in members}  # Pub/Sub's too
     return StoreProbe(targets, disks=disks, extra={
         "cloud-sql": lambda: read_cloud_sql(members, admin, monitoring),
-        "cloud-backups": lambda: read_cloud_backups(members, admin)})
+        "cloud-backups": lambda: read_cloud_backups(members, admin),
+        "dead-letters": lambda: read_dead_letters(projects, monitoring)})
 
 
 @monitoring_app.command("sink")

@@ -1,7 +1,10 @@
 """The probe's database readers where the databases are Cloud SQL (the GKE deploy): each
 instance's state from the Admin API, replication, lag, connections and disk from Cloud
 Monitoring, the newest backup from the Admin API — exported under the orchid_* names the probe
-uses on one machine, so the cause alerts and the dashboards need no second set of rules.
+uses on one machine, so the cause alerts and the dashboards need no second set of rules. And
+the events' dead letters: on GKE Pub/Sub moves a message a push subscription gave up on into
+its `<subscription>-dead` subscription itself, so no process counts it
+(orchid_events_dead_lettered_total); the probe reads how many wait there instead.
 
     orchid monitoring probe --port 9102 --cloud-sql /etc/orchid/cloud-sql
 
@@ -41,6 +44,10 @@ METRICS = {  # what the reader calls it → the Cloud Monitoring metric type
     "disk_quota": "cloudsql.googleapis.com/database/disk/quota",
 }
 PRIMARY, REPLICA = "CLOUD_SQL_INSTANCE", "READ_REPLICA_INSTANCE"  # the Admin API's instanceType
+# Messages waiting in a subscription: on a dead-letter subscription, the dead letters nobody
+# has replayed or dropped yet (`orchid events dlq`). Sampled every 60 s, shown up to 180 s later.
+UNDELIVERED = "pubsub.googleapis.com/subscription/num_undelivered_messages"
+DEAD_SUFFIX = "-dead"  # orchid.events.pubsub's dead-letter subscriptions: <subscription>-dead
 
 
 class CloudProbeFailed(RuntimeError):
@@ -75,7 +82,17 @@ def members_from(folder: Path) -> list[CloudMember]:
     return found
 
 
-Series = dict[str, list[tuple[dict[str, str], float]]]  # instance → (metric labels, newest value)
+Series = dict[str, list[tuple[dict[str, str], float]]]  # resource → (metric labels, newest value)
+
+
+def cloud_sql_instance(resource: dict[str, str]) -> str:
+    """A Cloud SQL series' instance name (its database_id is project:instance)."""
+    return resource.get("database_id", "").partition(":")[2]
+
+
+def subscription(resource: dict[str, str]) -> str:
+    """A Pub/Sub series' subscription name."""
+    return resource.get("subscription_id", "")
 
 
 class CloudMonitoring:
@@ -85,10 +102,12 @@ class CloudMonitoring:
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._client, self._token, self._now = client, token, now
 
-    def newest(self, project: str, metric: str) -> Series:
-        """Each Cloud SQL instance's series of `metric` with its newest point in WINDOW."""
+    def newest(self, project: str, metric: str, *, where: str = "",
+               key: Callable[[dict[str, str]], str] = cloud_sql_instance) -> Series:
+        """Each resource's series of `metric` (`where` also holding) with its newest point in
+        WINDOW, by `key` of the resource's labels (default: the Cloud SQL instance)."""
         end = self._now()
-        params = {"filter": f'metric.type = "{metric}"',
+        params = {"filter": f'metric.type = "{metric}"' + (f" AND {where}" if where else ""),
                   "interval.startTime": _rfc3339(end - WINDOW),
                   "interval.endTime": _rfc3339(end), "view": "FULL"}
         found: Series = {}
@@ -100,11 +119,10 @@ class CloudMonitoring:
                 raise CloudProbeFailed(f"{metric}: {answer.status_code} {answer.text[:300]}")
             body: dict[str, Any] = answer.json()
             for series in body.get("timeSeries", []):
-                database_id = series.get("resource", {}).get("labels", {}).get("database_id", "")
-                instance = database_id.partition(":")[2]
+                name = key(series.get("resource", {}).get("labels", {}))
                 points = series.get("points") or []
-                if instance and points:  # points come newest first
-                    found.setdefault(instance, []).append(
+                if name and points:  # points come newest first
+                    found.setdefault(name, []).append(
                         (series.get("metric", {}).get("labels", {}), _number(points[0]["value"])))
             token = body.get("nextPageToken")
             if not token:
@@ -159,6 +177,21 @@ def read_cloud_backups(members: Iterable[CloudMember], admin: CloudSqlAdmin) -> 
         if taken:
             reading.add("orchid_backup_last_success_timestamp_seconds",
                         max(taken).timestamp(), {"database": member.database})
+    return reading
+
+
+def read_dead_letters(projects: Iterable[str], monitoring: CloudMonitoring) -> Reading:
+    """The dead letters waiting in each `<subscription>-dead` subscription of the projects, as
+    orchid_events_dead_letters_waiting{subscription} (the subscription that gave up on them)."""
+    reading = Reading()
+    where = (f'resource.type = "pubsub_subscription" AND '
+             f'resource.labels.subscription_id = ends_with("{DEAD_SUFFIX}")')
+    for project in sorted(set(projects)):
+        found = monitoring.newest(project, UNDELIVERED, where=where, key=subscription)
+        for name, points in sorted(found.items()):
+            if name.endswith(DEAD_SUFFIX):
+                reading.add("orchid_events_dead_letters_waiting", points[0][1],
+                            {"subscription": name.removesuffix(DEAD_SUFFIX)})
     return reading
 
 

@@ -25,6 +25,7 @@ module "platform" {
     services         = "10.24.0.0/20"
     management       = "10.16.16.0/24"
     data             = "10.16.32.0/24"
+    functions        = "10.16.48.0/23"
     private_services = "10.25.0.0/16"
     control_plane    = "172.16.0.16/28"
   }

@@ -25,6 +25,7 @@ module "platform" {
     services         = "10.8.0.0/20"
     management       = "10.0.16.0/24"
     data             = "10.0.32.0/24"
+    functions        = "10.0.48.0/23"
     private_services = "10.9.0.0/16"
     control_plane    = "172.16.0.0/28"
   }

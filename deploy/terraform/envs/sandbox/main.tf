@@ -25,6 +25,7 @@ module "platform" {
     services         = "10.40.0.0/20"
     management       = "10.32.16.0/24"
     data             = "10.32.32.0/24"
+    functions        = "10.32.48.0/23"
     private_services = "10.41.0.0/16"
     control_plane    = "172.16.0.32/28"
   }

@@ -1,6 +1,15 @@
 # The two MySQL databases of the architecture's Tier 4: main (primary + 3 read replicas) and
 # warehouse (primary + 1 read replica). Primaries are regional (a standby in the second zone),
 # replicas alternate between the zones; private addresses only, TLS required, PITR on.
+#
+# Two kinds of client: the pods and the management VMs, through the Cloud SQL Auth Proxy beside
+# them (IAM and TLS with a client certificate, the URLs naming the proxy on loopback), and the
+# Cloud Functions, which have no proxy and connect to the private addresses directly over TLS,
+# checking the server's certificate against the instances' CAs (kit/db.server_tls, `?ssl_ca=`;
+# docs/operations.md, "Secure connections"). So the instances take any TLS connection
+# (ENCRYPTED_ONLY: the functions hold no client certificate) and their certificates come from the
+# region's shared CA, which names the instance's addresses: the host check of the functions'
+# connections passes, which a per-instance CA's certificate (no addresses) fails.
 
 locals {
   # The topology is the architecture's, not a per-environment knob: preprod and sandbox rehearse
@@ -32,6 +41,7 @@ locals {
 
 resource "google_sql_database_instance" "primary" {
   for_each = local.clusters
+  #checkov:skip=CKV_GCP_6:TLS is required (ENCRYPTED_ONLY) but no client certificate: the functions connect without the proxy and hold none.
 
   project             = var.project_id
   name                = "${var.name_prefix}-${each.key}"
@@ -58,9 +68,10 @@ resource "google_sql_database_instance" "primary" {
       ipv4_enabled       = false # private service access only
       private_network    = var.network_id
       allocated_ip_range = var.allocated_ip_range
-      # TLS with a client certificate: what the Cloud SQL Auth Proxy beside every client does
-      # anyway, so nothing that bypasses it (a bare mysql client on a VM) gets in.
-      ssl_mode = "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
+      # TLS always, with the password; a client certificate only through the proxy (the
+      # functions connect without one).
+      ssl_mode       = "ENCRYPTED_ONLY"
+      server_ca_mode = "GOOGLE_MANAGED_CAS_CA"
     }
 
     backup_configuration {
@@ -101,6 +112,7 @@ resource "google_sql_database_instance" "primary" {
 resource "google_sql_database_instance" "replica" {
   for_each = local.replicas
   #checkov:skip=CKV_GCP_14:Cloud SQL refuses backup settings on read replicas; their primary is backed up with PITR.
+  #checkov:skip=CKV_GCP_6:TLS is required (ENCRYPTED_ONLY) but no client certificate: the functions connect without the proxy and hold none.
 
   project              = var.project_id
   name                 = "${var.name_prefix}-${each.key}"
@@ -128,7 +140,8 @@ resource "google_sql_database_instance" "replica" {
       ipv4_enabled       = false
       private_network    = var.network_id
       allocated_ip_range = var.allocated_ip_range
-      ssl_mode           = "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
+      ssl_mode           = "ENCRYPTED_ONLY"
+      server_ca_mode     = "GOOGLE_MANAGED_CAS_CA"
     }
 
     maintenance_window {
@@ -191,6 +204,21 @@ locals {
       ])
     }
   ]...)
+  # The same for clients without a proxy (the functions): each instance's private address, TLS
+  # verified against the CA bundle at server_ca_file.
+  instances = merge(
+    { for cluster, instance in google_sql_database_instance.primary : "${cluster}-primary" => instance },
+    google_sql_database_instance.replica,
+  )
+  ssl_ca = var.server_ca_file == null ? "" : "?ssl_ca=${var.server_ca_file}"
+  direct_urls = merge([
+    for cluster, names in local.proxied : {
+      "${cluster}_primary" = "mysql+asyncmy://${var.user_name}:${local.password}@${local.instances[names.primary].private_ip_address}:3306/${local.clusters[cluster].database}${local.ssl_ca}"
+      "${cluster}_replicas" = join(",", [
+        for key in names.replicas : "mysql+asyncmy://${var.user_name}:${local.password}@${local.instances[key].private_ip_address}:3306/${local.clusters[cluster].database}${local.ssl_ca}"
+      ])
+    }
+  ]...)
 }
 
 resource "google_sql_user" "orchid" {
@@ -222,4 +250,49 @@ resource "google_secret_manager_secret_version" "url" {
   }
 
   depends_on = [google_sql_user.orchid]
+}
+
+# A write-only value is rewritten only when its version moves: an instance recreated with a new
+# address (a restore to a new instance) needs db_password_generation raised, as a rotation does.
+resource "google_secret_manager_secret_version" "direct_url" {
+  for_each = var.direct_url_secrets
+
+  secret                 = each.value
+  secret_data_wo         = local.direct_urls[each.key]
+  secret_data_wo_version = var.user_password_secret_version
+
+  lifecycle {
+    create_before_destroy = true
+    precondition {
+      condition     = var.server_ca_file != null
+      error_message = "direct_url_secrets need server_ca_file: the URLs verify the servers with it."
+    }
+  }
+
+  depends_on = [google_sql_user.orchid]
+}
+
+# Every CA an instance's certificate may be signed by (the current and, before a rotation, the
+# next), all instances' in one bundle: what a direct client trusts. Not secret; kept in Secret
+# Manager so the functions mount it as a file.
+data "google_sql_ca_certs" "this" {
+  for_each = var.server_ca_secret == null ? {} : { for key, instance in local.instances : key => instance.name }
+
+  project  = var.project_id
+  instance = each.value
+}
+
+locals {
+  # The listed CAs and each instance's own serverCaCert (with the shared CA: its chain), once.
+  server_cas = distinct(flatten(concat(
+    [for found in values(data.google_sql_ca_certs.this) : [for c in found.certs : trimspace(c.cert)]],
+    [for instance in values(local.instances) : [for c in instance.server_ca_cert : trimspace(c.cert)]],
+  )))
+}
+
+resource "google_secret_manager_secret_version" "server_ca" {
+  count = var.server_ca_secret == null ? 0 : 1
+
+  secret      = var.server_ca_secret
+  secret_data = "${join("\n", local.server_cas)}\n"
 }

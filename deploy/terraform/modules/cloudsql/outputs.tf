@@ -29,3 +29,8 @@ output "user_name" {
   description = "The application's MySQL user."
   value       = var.user_name
 }
+
+output "server_ca_version" {
+  description = "The Secret Manager version holding the servers' CA bundle (null when server_ca_secret is)."
+  value       = one(google_secret_manager_secret_version.server_ca[*].name)
+}

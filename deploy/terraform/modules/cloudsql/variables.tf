@@ -162,6 +162,34 @@ variable "url_secrets" {
   }
 }
 
+variable "direct_url_secrets" {
+  type        = map(string)
+  description = "Secret id to write each database URL for clients without the proxy (the functions: private address, TLS verified with server_ca_file) to, by main_primary, main_replicas, warehouse_primary, warehouse_replicas."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.direct_url_secrets) : contains(["main_primary", "main_replicas", "warehouse_primary", "warehouse_replicas"], k)])
+    error_message = "direct_url_secrets keys are main_primary, main_replicas, warehouse_primary and warehouse_replicas."
+  }
+}
+
+variable "server_ca_secret" {
+  type        = string
+  description = "The Secret Manager secret (id) to write the instances' server CA certificates to, as one PEM bundle; null: none."
+  default     = null
+}
+
+variable "server_ca_file" {
+  type        = string
+  description = "Where clients without the proxy find that bundle: the direct URLs' ssl_ca."
+  default     = null
+
+  validation {
+    condition     = var.server_ca_file == null || startswith(coalesce(var.server_ca_file, "/"), "/")
+    error_message = "server_ca_file is an absolute path."
+  }
+}
+
 variable "proxy_ports" {
   type        = map(number)
   description = "Loopback port of the pods' Cloud SQL proxy per instance key (orchid.deploy.pods.SQL_PORTS)."

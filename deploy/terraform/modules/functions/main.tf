@@ -10,6 +10,12 @@
 # project). Push subscriptions rather than Eventarc triggers: Eventarc filters a Pub/Sub event
 # only on its CloudEvent type (always messagePublished), not on the message's `type` attribute,
 # names the subscriptions itself and leaves their dead letters unmanaged.
+#
+# Each function reaches its stores itself, as the process that builds every service it calls
+# (orchid.deploy.function_settings): through Direct VPC egress on the functions' own subnet, to
+# Cloud SQL's and Memorystore's private addresses (TLS verified with the mounted server CAs) and
+# Elasticsearch's internal one, with its settings from Secret Manager, each secret readable by
+# the functions that read it and nobody else here.
 
 locals {
   # Keyed by principal name, not member: for_each keys must be known at plan time.
@@ -18,6 +24,13 @@ locals {
   ]...)
   grants = merge([
     for name, fn in var.functions : { for r in fn.roles : "${name} ${r}" => { function = name, role = r } }
+  ]...)
+  # Keyed by secret name, not id: for_each keys must be known at plan time.
+  secret_reads = merge([
+    for name, fn in var.functions : {
+      for secret in distinct(concat(values(fn.secrets), [for f in fn.ca_files : var.ca_files[f].secret if contains(keys(var.ca_files), f)])) :
+      "${name} ${secret}" => { function = name, secret = secret }
+    }
   ]...)
   triggered = { for name, fn in var.functions : name => fn if length(fn.trigger_topics) > 0 }
   scheduled = { for name, fn in var.functions : name => fn if fn.schedule != null }
@@ -68,6 +81,17 @@ resource "google_project_iam_member" "function" {
   member  = google_service_account.function[each.value.function].member
 }
 
+# A function reads only its own secrets (the secrets module creates them and grants the
+# workloads theirs).
+resource "google_secret_manager_secret_iam_member" "function" {
+  for_each = local.secret_reads
+
+  project   = var.project_id
+  secret_id = each.value.secret
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.function[each.value.function].member
+}
+
 resource "google_cloudfunctions2_function" "this" {
   for_each = var.functions
 
@@ -98,9 +122,57 @@ resource "google_cloudfunctions2_function" "this" {
     timeout_seconds                = each.value.timeout_seconds
     min_instance_count             = 0
     max_instance_count             = each.value.max_instances
+    environment_variables          = var.settings
+
+    # Private addresses through the VPC (Cloud SQL, Memorystore, Elasticsearch); the rest
+    # straight out, unless the function's provider allow-lists Cloud NAT's addresses.
+    direct_vpc_egress = "VPC_EGRESS_${each.value.egress}"
+    dynamic "direct_vpc_network_interface" {
+      for_each = var.network == null ? [] : [var.network]
+      content {
+        network    = direct_vpc_network_interface.value.network
+        subnetwork = direct_vpc_network_interface.value.subnetwork
+      }
+    }
+
+    dynamic "secret_environment_variables" {
+      for_each = each.value.secrets
+      content {
+        key        = secret_environment_variables.key
+        project_id = var.project_id
+        secret     = secret_environment_variables.value
+        version    = "latest"
+      }
+    }
+
+    # A file each, the secret's latest version: a CA bundle rotated in Secret Manager reaches
+    # the next instances without a redeploy.
+    dynamic "secret_volumes" {
+      for_each = { for f in each.value.ca_files : f => var.ca_files[f] if contains(keys(var.ca_files), f) }
+      content {
+        mount_path = dirname(secret_volumes.value.path)
+        project_id = var.project_id
+        secret     = secret_volumes.value.secret
+        versions {
+          version = "latest"
+          path    = basename(secret_volumes.value.path)
+        }
+      }
+    }
   }
 
-  depends_on = [google_project_iam_member.build]
+  lifecycle {
+    precondition {
+      condition     = var.network != null || (length(each.value.secrets) == 0 && length(each.value.ca_files) == 0)
+      error_message = "A function that reads a store reaches it through the VPC: give network."
+    }
+    precondition {
+      condition     = alltrue([for f in each.value.ca_files : contains(keys(var.ca_files), f)])
+      error_message = "A function's ca_files must be keys of the ca_files variable."
+    }
+  }
+
+  depends_on = [google_project_iam_member.build, google_secret_manager_secret_iam_member.function]
 }
 
 # Only the named callers may invoke a function; never allUsers or allAuthenticatedUsers.

@@ -28,11 +28,14 @@ variable "functions" {
     invokers        = optional(list(string), [])
     schedule        = optional(string) # cron (time_zone) of a Cloud Scheduler job calling it
     roles           = optional(list(string), [])
+    egress          = optional(string, "PRIVATE_RANGES_ONLY") # what goes through the VPC
+    ca_files        = optional(list(string), [])              # keys of ca_files it mounts
+    secrets         = optional(map(string), {})               # environment variable → secret id
     memory          = optional(string, "256M")
     timeout_seconds = optional(number, 60)
     max_instances   = optional(number, 20)
   }))
-  description = "Function name → entry point, trigger topics (delivered by the pubsub module's push subscriptions as orchid-events), the principals (names in members) that may invoke it over HTTP, its schedule, and its own project roles."
+  description = "Function name → entry point, trigger topics (delivered by the pubsub module's push subscriptions as orchid-events), the principals (names in members) that may invoke it over HTTP, its schedule, its own project roles, what it sends through the VPC (PRIVATE_RANGES_ONLY, or ALL_TRAFFIC to leave by Cloud NAT), the CA files it mounts and the secrets it reads as environment variables."
 
   validation {
     condition     = alltrue([for name in keys(var.functions) : can(regex("^[a-z][-a-z0-9]{1,19}$", name)) && !contains(["events", "scheduler"], name)])
@@ -64,6 +67,42 @@ variable "functions" {
     ]))
     error_message = "Function roles must be predefined roles other than the basic owner/editor/viewer."
   }
+
+  validation {
+    condition     = alltrue([for fn in values(var.functions) : contains(["PRIVATE_RANGES_ONLY", "ALL_TRAFFIC"], fn.egress)])
+    error_message = "egress is PRIVATE_RANGES_ONLY or ALL_TRAFFIC."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for fn in values(var.functions) : [for name in keys(fn.secrets) : can(regex("^ORCHID_[A-Z0-9_]+$", name))]
+    ]))
+    error_message = "Secrets are given as ORCHID_* settings (orchid.config.Settings)."
+  }
+}
+
+variable "network" {
+  type = object({
+    network    = string
+    subnetwork = string
+  })
+  description = "The VPC and the subnet the functions take their addresses from (Direct VPC egress), so they reach Cloud SQL's and Memorystore's private addresses and Elasticsearch's internal one. Null only for functions that read no secret."
+  default     = null
+}
+
+variable "ca_files" {
+  type = map(object({
+    secret = string
+    path   = string
+  }))
+  description = "Server CA (cloudsql, redis) → its secret id and the file a function reads it at (each in a folder of its own: a mounted secret hides the rest of its folder)."
+  default     = {}
+}
+
+variable "settings" {
+  type        = map(string)
+  description = "ORCHID_* settings every function gets as plain environment variables (ORCHID_ENV, …): what is not secret."
+  default     = {}
 }
 
 variable "members" {

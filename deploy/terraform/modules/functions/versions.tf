@@ -4,7 +4,7 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = "~> 7.11"
+      version = "~> 7.21" # Direct VPC egress of functions (service_config.direct_vpc_*)
     }
   }
 }

@@ -53,3 +53,20 @@ resource "google_secret_manager_secret_version" "auth" {
   secret      = var.auth_secret_id
   secret_data = google_redis_instance.this.auth_string
 }
+
+# What a client outside the pods needs (the functions): the CAs its TLS is verified with, and a
+# URL naming them at the client's path. Neither adds to the state what the instance did not put
+# there (server_ca_certs, auth_string).
+resource "google_secret_manager_secret_version" "server_ca" {
+  count = var.server_ca_secret_id == null ? 0 : 1
+
+  secret      = var.server_ca_secret_id
+  secret_data = "${join("\n", [for c in google_redis_instance.this.server_ca_certs : trimspace(c.cert)])}\n"
+}
+
+resource "google_secret_manager_secret_version" "client_url" {
+  count = var.client_url == null ? 0 : 1
+
+  secret      = var.client_url.secret_id
+  secret_data = "rediss://:${google_redis_instance.this.auth_string}@${google_redis_instance.this.host}:${google_redis_instance.this.port}/0?ssl_ca_certs=${var.client_url.ca_file}&ssl_cert_reqs=required"
+}

@@ -85,6 +85,21 @@ variable "auth_secret_id" {
   description = "The Secret Manager secret (id) the AUTH string is stored in."
 }
 
+variable "server_ca_secret_id" {
+  type        = string
+  description = "The Secret Manager secret (id) to write the instance's server CA certificates to, as one PEM bundle; null: none."
+  default     = null
+}
+
+variable "client_url" {
+  type = object({
+    secret_id = string
+    ca_file   = string
+  })
+  description = "A Secret Manager secret (id) to write a client's URL to (rediss://, AUTH, the primary's address, TLS verified with the CA bundle at ca_file: the functions'); null: none."
+  default     = null
+}
+
 variable "labels" {
   type        = map(string)
   description = "Labels on the instance."

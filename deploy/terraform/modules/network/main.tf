@@ -1,6 +1,7 @@
-# One custom-mode VPC per environment: a subnet per tier, private service access for Cloud SQL
-# and Memorystore, Cloud NAT as the only way out, and firewall rules that let the internet in
-# on 80/443 only through Google's load balancers (where Cloud Armor filters it).
+# One custom-mode VPC per environment: a subnet per tier and one for the functions, private
+# service access for Cloud SQL and Memorystore, Cloud NAT as the only way out, and firewall rules
+# that let the internet in on 80/443 only through Google's load balancers (where Cloud Armor
+# filters it).
 
 locals {
   subnets = {
@@ -13,11 +14,15 @@ locals {
     }
     management = { range = var.ranges.management, secondary = {} }
     data       = { range = var.ranges.data, secondary = {} }
+    # The Cloud Functions' addresses (Direct VPC egress): Cloud Run takes them 16 at a time,
+    # two per instance; a range of their own lets the firewall name them.
+    functions = { range = var.ranges.functions, secondary = {} }
   }
-  # Everything that lives inside the environment: nodes, pods, Services, VMs, managed services.
+  # Everything that lives inside the environment: nodes, pods, Services, VMs, functions,
+  # managed services.
   internal_ranges = [
     var.ranges.nodes, var.ranges.pods, var.ranges.services, var.ranges.management,
-    var.ranges.data, var.ranges.private_services, var.ranges.control_plane,
+    var.ranges.data, var.ranges.functions, var.ranges.private_services, var.ranges.control_plane,
   ]
   private_services = split("/", var.ranges.private_services)
   # private.googleapis.com: reachable from VMs without external addresses (Private Google Access).

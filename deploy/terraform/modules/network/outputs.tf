@@ -9,7 +9,7 @@ output "network_name" {
 }
 
 output "subnet_ids" {
-  description = "Subnet ids by tier: gke, management, data."
+  description = "Subnet ids by tier: gke, management, data, functions."
   value       = { for tier, subnet in google_compute_subnetwork.this : tier => subnet.id }
 }
 

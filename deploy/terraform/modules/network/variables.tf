@@ -25,6 +25,7 @@ variable "ranges" {
     services         = string
     management       = string
     data             = string
+    functions        = string
     private_services = string
     control_plane    = string
   })
@@ -33,6 +34,11 @@ variable "ranges" {
   validation {
     condition     = alltrue([for r in values(var.ranges) : can(cidrnetmask(r))])
     error_message = "Every range must be an IPv4 CIDR block."
+  }
+
+  validation {
+    condition     = tonumber(split("/", var.ranges.functions)[1]) <= 26
+    error_message = "The functions' range must be a /26 or larger (Direct VPC egress)."
   }
 }
 

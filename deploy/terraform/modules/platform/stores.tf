@@ -57,8 +57,12 @@ module "cloudsql" {
   user_password_secret_version = module.secrets.generated_versions[local.db_password_secret]
   url_secrets                  = { for key, name in local.db_url_secrets : key => module.secrets.ids[name] }
   proxy_ports                  = module.workloads.sql_proxy_ports
-  labels                       = local.labels
-  deletion_protection          = var.deletion_protection
+  # The functions' own URLs (no proxy beside them) and the CA bundle those URLs verify with.
+  direct_url_secrets  = { for key, name in module.workloads.function_url_secrets : key => module.secrets.ids[name] if key != "redis" }
+  server_ca_secret    = module.secrets.ids[module.workloads.function_ca_files.cloudsql.secret]
+  server_ca_file      = module.workloads.function_ca_files.cloudsql.path
+  labels              = local.labels
+  deletion_protection = var.deletion_protection
 
   depends_on = [google_project_service.this]
 }
@@ -74,6 +78,11 @@ module "memorystore" {
   reserved_ip_range   = module.network.private_services_range_name
   encryption_key      = module.kms.key_ids["redis"]
   auth_secret_id      = module.secrets.ids[local.redis_auth_secret]
+  server_ca_secret_id = module.secrets.ids[module.workloads.function_ca_files.redis.secret]
+  client_url = {
+    secret_id = module.secrets.ids[module.workloads.function_url_secrets.redis]
+    ca_file   = module.workloads.function_ca_files.redis.path
+  }
   labels              = local.labels
   deletion_protection = var.deletion_protection
 
@@ -97,6 +106,9 @@ module "pubsub" {
   depends_on = [google_project_service.this]
 }
 
+# The functions reach the stores themselves (Direct VPC egress on their own subnet), with the
+# secrets Terraform writes above (their URLs, the servers' CAs) and those set by hand, which
+# must each have a version before they deploy (deploy/terraform/README.md).
 module "functions" {
   source = "../functions"
 
@@ -107,7 +119,10 @@ module "functions" {
   labels         = local.labels
   functions      = module.workloads.functions
   members        = module.iam.members
+  network        = { network = module.network.network_id, subnetwork = module.network.subnet_ids["functions"] }
+  ca_files       = module.workloads.function_ca_files
+  settings       = merge(module.workloads.function_settings, { ORCHID_ENV = var.environment })
 
-  depends_on = [google_project_service.this]
+  depends_on = [google_project_service.this, module.secrets, module.cloudsql, module.memorystore]
 }
 

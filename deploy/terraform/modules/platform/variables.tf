@@ -55,6 +55,7 @@ variable "ranges" {
     services         = string
     management       = string
     data             = string
+    functions        = string
     private_services = string
     control_plane    = string
   })

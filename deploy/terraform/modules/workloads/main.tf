@@ -6,8 +6,9 @@
 #   workloads        = orchid.deploy.workloads.google_identities()
 #   secret_accessors = orchid.deploy.secrets.workload_secrets(), per secret (plus "management")
 #   sql_proxy_ports  = orchid.deploy.pods.SQL_PORTS (the Cloud SQL proxy's loopback ports)
-# The events and functions (event_topics, functions) are written into events.tf by
-# `orchid deploy events` (src/orchid/deploy/events.py; tests/deploy/test_events.py).
+# The events and functions (event_topics, functions, function_ca_files, function_url_secrets,
+# function_settings) are written into events.tf by `orchid deploy events` (src/orchid/deploy/events.py and
+# function_settings.py; tests/deploy/test_events.py).
 
 locals {
   workloads = [
@@ -95,4 +96,11 @@ locals {
 
   # The hosts the staff API answers on (orchid.deploy.ingress.MANAGE_HOSTS).
   staff_api_hosts = ["manage-api"]
+
+  # The secrets the functions read (their own readers are granted by modules/functions): the
+  # pods' where a function's value is the same, their own URLs and the servers' CAs.
+  function_secrets = distinct(concat(
+    flatten([for fn in values(local.functions) : values(fn.secrets)]),
+    [for ca in values(local.function_ca_files) : ca.secret],
+  ))
 }

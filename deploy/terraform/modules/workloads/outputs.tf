@@ -19,8 +19,8 @@ output "custom_roles" {
 }
 
 output "secrets" {
-  description = "Every Secret Manager secret of an environment."
-  value       = sort(keys(local.secret_accessors))
+  description = "Every Secret Manager secret of an environment: the workloads' and the functions'."
+  value       = sort(distinct(concat(keys(local.secret_accessors), local.function_secrets)))
 }
 
 output "secret_accessors" {
@@ -39,8 +39,18 @@ output "event_topics" {
 }
 
 output "functions" {
-  description = "Cloud Function → entry point, trigger topics, HTTP invokers (workloads) and schedule, from the code (events.tf)."
+  description = "Cloud Function → entry point, trigger topics, HTTP invokers (workloads), VPC egress, CA files, secrets by environment variable and schedule, from the code (events.tf)."
   value       = local.functions
+}
+
+output "function_ca_files" {
+  description = "Server CA (cloudsql, redis) → the secret it is written to and the path a function mounts it at (events.tf)."
+  value       = local.function_ca_files
+}
+
+output "function_url_secrets" {
+  description = "The secrets Terraform writes the functions' store URLs to: Cloud SQL's by url_secrets key (main_primary, …) and redis (events.tf)."
+  value       = local.function_url_secrets
 }
 
 output "management_load_balancers" {
@@ -56,4 +66,9 @@ output "management_roles" {
 output "staff_api_hosts" {
   description = "Host labels the staff API answers on."
   value       = local.staff_api_hosts
+}
+
+output "function_settings" {
+  description = "ORCHID_* settings every function gets as plain environment variables (events.tf)."
+  value       = local.function_settings
 }
