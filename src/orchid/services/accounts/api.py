@@ -228,3 +228,12 @@ async def admin_set_role(customer_id: PublicId, data: RoleUpdate, user: AdminUse
     """Change a customer's role (admins); their sessions end."""
     return await accounts.set_role(customer_id=customer_id, role=data.role,
                                    actor_id=user.customer_id)
+
+
+@router.post("/admin/customers/{customer_id}/erase", responses=problems(
+    SIGNED_IN | {403: "Not an admin, or your own account", 404: "No such customer"}))
+async def admin_erase(customer_id: PublicId, user: AdminUser,
+                      accounts: Accounts) -> CustomerAdminRead:
+    """Erase a customer's personal data (admins): profile, password, addresses and consents;
+    their sessions end and the account can no longer sign in."""
+    return await accounts.erase(customer_id=customer_id, actor_id=user.customer_id)

@@ -7,7 +7,8 @@
     RateLimited    └── OtpAttemptsExceeded    429 otp_attempts_exceeded
     Forbidden      ├── StaffOnly              403 staff_only
                    ├── AdminOnly              403 admin_only
-                   └── OwnRole                403 own_role
+                   ├── OwnRole                403 own_role
+                   └── OwnErasure             403 own_erasure
     NotFound       ├── CustomerNotFound       404 customer_not_found
                    └── AddressNotFound        404 address_not_found
     Conflict       ├── EmailTaken             409 email_taken
@@ -73,6 +74,12 @@ class OwnRole(Forbidden):
     """Admins may not change their own role (no self-lockout, no self-promotion)."""
 
     code, title = "own_role", "Cannot change your own role"
+
+
+class OwnErasure(Forbidden):
+    """Admins may not erase their own account (another admin does, on the record)."""
+
+    code, title = "own_erasure", "Cannot erase your own account"
 
 
 class CustomerNotFound(NotFound):

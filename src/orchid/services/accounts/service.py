@@ -29,7 +29,7 @@ from orchid.kit.kv import KeyValueStore
 from orchid.kit.orm import utcnow
 from orchid.kit.placement import exposed
 from orchid.kit.ratelimit import RateLimiter
-from orchid.services.accounts import errors, events, repository, validation
+from orchid.services.accounts import erasure, errors, events, repository, validation
 from orchid.services.accounts.models import Address, Consent, Customer
 from orchid.services.accounts.passwords import (
     Passwords,
@@ -331,6 +331,19 @@ class AccountsService:
             events.changed(s, customer, fields=["role"])
         await self._revoke_sessions(customer_id)
         log.info("customer_role_changed", customer_id=customer_id, role=role, by=actor_id)
+        return CustomerAdminRead.model_validate(customer)
+
+    async def erase(self, *, customer_id: str, actor_id: str) -> CustomerAdminRead:
+        """Erase a customer's personal data (admins; accounts/erasure.py) and end their
+        sessions."""
+        if customer_id == actor_id:
+            raise errors.OwnErasure("Ask another admin to erase your account.")
+        await self._revoke_sessions(customer_id)
+        async with self.db.write() as s:
+            customer = _existing(await repository.lock_customer(s, public_id=customer_id))
+            await erasure.erase(s, customer)
+        await self._revoke_sessions(customer_id)
+        log.info("customer_erased", customer_id=customer_id, by=actor_id)
         return CustomerAdminRead.model_validate(customer)
 
     # -- addresses ----------------------------------------------------------------------------
