@@ -65,9 +65,12 @@ def create_app(settings: Settings, *, resources: Resources | None = None) -> Fas
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            # The bus before the services: no subscriber (a function) may still be using a
+            # service its closer is tearing down.
+            await resources.bus.close()
             for close in assembly.closers:
                 await close()
-            await resources.close()  # the bus first: no function runs after this
+            await resources.close()
             if hosts_functions:
                 pop_host(host)
                 await host.close()

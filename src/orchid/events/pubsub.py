@@ -371,6 +371,8 @@ class PubSubBus:
                          "ack_deadline_seconds": 0})
 
     async def close(self) -> None:
+        if self._closing:
+            return  # closed already (the app closes its bus first, then its resources)
         self._closing = True
         for pull in self._pulls:
             pull.cancel()

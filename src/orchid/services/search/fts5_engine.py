@@ -15,6 +15,7 @@ import json
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,22 +59,31 @@ class Fts5Engine:
         self._vocab: Vocabulary | None = None
         self._vocab_loaded_at = 0.0
         self._vocab_stale = True
+        # SQLite calls run in this engine's own threads. A cancelled caller does not stop its
+        # thread, and closing a connection under a running call crashes the process (a
+        # segfault): close() waits for them first.
+        self._threads = ThreadPoolExecutor(max_workers=readers + 1, thread_name_prefix="fts5")
+
+    async def _thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(*args)` in one of the engine's threads (asyncio.to_thread, but waited for
+        by close())."""
+        return await asyncio.wrap_future(self._threads.submit(fn, *args))
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._readers.empty() and self._opened < self._max_readers:
             self._opened += 1
-            self._readers.put_nowait(await asyncio.to_thread(fts5_store.connect, str(self.path)))
+            self._readers.put_nowait(await self._thread(fts5_store.connect, str(self.path)))
         conn = await self._readers.get()
         try:
-            return await asyncio.to_thread(fn, conn)
+            return await self._thread(fn, conn)
         finally:
             self._readers.put_nowait(conn)
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         async with self._write_lock:
             if self._writer is None:
-                self._writer = await asyncio.to_thread(fts5_store.connect, str(self.path))
-            result = await asyncio.to_thread(fn, self._writer)
+                self._writer = await self._thread(fts5_store.connect, str(self.path))
+            result = await self._thread(fn, self._writer)
         self._vocab_stale = True
         return result
 
@@ -146,22 +156,22 @@ class Fts5Engine:
         """Replace the whole index inside one write transaction (readers see old or new)."""
         async with self._write_lock:
             if self._writer is None:
-                self._writer = await asyncio.to_thread(fts5_store.connect, str(self.path))
+                self._writer = await self._thread(fts5_store.connect, str(self.path))
             conn = self._writer
-            await asyncio.to_thread(conn.execute, "BEGIN IMMEDIATE")
+            await self._thread(conn.execute, "BEGIN IMMEDIATE")
             try:
-                await asyncio.to_thread(fts5_store.clear, conn)
+                await self._thread(fts5_store.clear, conn)
                 async for batch in batches:
-                    await asyncio.to_thread(fts5_store.insert_docs, conn, batch)
+                    await self._thread(fts5_store.insert_docs, conn, batch)
                     if progress is not None:
                         progress(len(batch))
                 mark = watermark()
                 if mark is not None:
-                    await asyncio.to_thread(fts5_store.put_watermark, conn, mark)
+                    await self._thread(fts5_store.put_watermark, conn, mark)
             except BaseException:
-                await asyncio.to_thread(conn.execute, "ROLLBACK")
+                await self._thread(conn.execute, "ROLLBACK")
                 raise
-            await asyncio.to_thread(conn.execute, "COMMIT")
+            await self._thread(conn.execute, "COMMIT")
         self._vocab_stale, self._vocab = True, None
         return str(self.path)
 
@@ -191,7 +201,8 @@ class Fts5Engine:
         return int(row[0])
 
     async def close(self) -> None:
-        """Close every connection."""
+        """Close every connection, once no call runs on one."""
+        await asyncio.to_thread(self._threads.shutdown, wait=True)
         conns = [self._writer] if self._writer is not None else []
         while not self._readers.empty():
             conns.append(self._readers.get_nowait())
