@@ -32,9 +32,8 @@ import structlog
 from cloudevents.http import CloudEvent
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from orchid.functions.runtime import FunctionContext, FunctionSpec, context
+from orchid.functions.runtime import FunctionContext, FunctionSpec, context, mailer_of
 from orchid.kit.inbox import first_time
-from orchid.kit.mail import Mailer, mailer
 from orchid.kit.outbox import Event
 from orchid.services import MAIN_DB, REDIS
 from orchid.services.cart.pricing import describe
@@ -112,11 +111,6 @@ def idle_period(cart: IdleCart) -> Event:
     key = f"{cart.cart_id}@{cart.changed_at.isoformat()}"
     return Event("cart.idle", "cart", cart.cart_id, {}, cart.changed_at,
                  id=str(uuid.uuid5(PERIODS, key)))
-
-
-def mailer_of(ctx: FunctionContext) -> Mailer:
-    """The host's mailer (ORCHID_SMTP_URL, or in memory)."""
-    return ctx.shared("mailer", lambda: mailer(ctx.resources.settings))
 
 
 async def remind_one(ctx: FunctionContext, cart: IdleCart, *, email: str, name: str,

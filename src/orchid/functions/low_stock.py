@@ -26,10 +26,10 @@ import structlog
 from cloudevents.http import CloudEvent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from orchid.functions.runtime import FunctionSpec, Trigger, context, event_of
+from orchid.functions.runtime import FunctionSpec, Trigger, context, event_of, mailer_of
 from orchid.kit.db import Database
 from orchid.kit.inbox import first_time
-from orchid.kit.mail import Mailer, mailer
+from orchid.kit.mail import Mailer
 from orchid.kit.outbox import Event
 from orchid.services import MAIN_DB
 
@@ -90,7 +90,7 @@ async def handle(cloud_event: CloudEvent) -> None:
         return
     ctx = context()
     settings = ctx.resources.settings
-    mail = ctx.shared("mailer", lambda: mailer(settings))
+    mail = mailer_of(ctx)
     if await send_once(ctx.resources.main_db, event, mail, to=settings.staff_alerts_email):
         log.info("low_stock_alerted", sku=event.payload["sku"],
                  warehouse_id=event.payload["warehouse_id"],

@@ -33,11 +33,17 @@ import structlog
 from cloudevents.http import CloudEvent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from orchid.functions.runtime import FunctionContext, FunctionSpec, Trigger, context, event_of
+from orchid.functions.runtime import (
+    FunctionContext,
+    FunctionSpec,
+    Trigger,
+    context,
+    event_of,
+    mailer_of,
+)
 from orchid.kit.db import Database
 from orchid.kit.errors import NotFound
 from orchid.kit.inbox import first_time
-from orchid.kit.mail import Mailer, mailer
 from orchid.kit.money import group_indian
 from orchid.kit.outbox import Event
 from orchid.services import MAIN_DB
@@ -145,11 +151,6 @@ async def once(db: Database, subscription: str, event: Event,
             return False
         await send()
     return True
-
-
-def mailer_of(ctx: FunctionContext) -> Mailer:
-    """The host's mailer (ORCHID_SMTP_URL, or in memory)."""
-    return ctx.shared("mailer", lambda: mailer(ctx.resources.settings))
 
 
 def sms_of(ctx: FunctionContext) -> SmsSender:

@@ -40,6 +40,7 @@ from orchid.kit.outbox import Event
 
 if TYPE_CHECKING:
     from orchid.events.bus import Handler
+    from orchid.kit.mail import Mailer
     from orchid.platform import Resources
 
 PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"  # what Eventarc delivers
@@ -177,6 +178,13 @@ class FunctionContext:
                 if hasattr(result, "__await__"):
                     await result
         self._shared.clear()
+
+
+def mailer_of(ctx: FunctionContext) -> Mailer:
+    """The host's one mailer (ORCHID_SMTP_URL, or in memory), shared by its functions."""
+    from orchid.kit.mail import mailer
+
+    return ctx.shared("mailer", lambda: mailer(ctx.resources.settings))
 
 
 _hosted: list[FunctionContext] = []
