@@ -70,6 +70,13 @@ def test_a_module_is_read_for_the_services_it_calls_and_whether_it_mails(
     assert found == function_settings.Reach(frozenset({"orders", "cart"}), True, False)
 
 
+def test_a_function_mailing_through_the_hosts_mailer_is_given_the_smtp_url() -> None:
+    for name in ("order-notifications", "abandoned-cart", "low-stock"):
+        assert function_settings.reach(function(name).module).mails, name
+        assert "ORCHID_SMTP_URL" in function_settings.secrets(function(name)), name
+    assert not function_settings.reach(function("cache-invalidation").module).mails
+
+
 def test_a_function_reads_the_stores_of_every_service_it_builds_and_calls() -> None:
     for fn in registered():
         touched = function_settings.reach(fn.module)

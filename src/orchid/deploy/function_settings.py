@@ -33,7 +33,8 @@ from orchid.functions.runtime import Function
 from orchid.services import MAIN_DB, REDIS, WAREHOUSE_DB
 from orchid.services.registry import SERVICE_NAMES, declared_peers, specs
 
-MAILER = "orchid.kit.mail"  # a module importing it sends mail (ORCHID_SMTP_URL)
+MAILER = "orchid.kit.mail"  # a module importing it sends mail (ORCHID_SMTP_URL) …
+HOST_MAILER = "mailer_of"  # … and so does one calling the host's shared mailer
 TEXTER = "orchid.services.accounts.sms"  # … texts (ORCHID_SMS_*)
 SERVICE_SETTINGS = ("secret_key", "sms_api_key")  # what assembling the services takes
 FUNCTIONS_OWNER = "functions"  # the secrets only functions read: orchid-<setting>-functions
@@ -87,7 +88,10 @@ def reach(module: str) -> Reach:
                 if isinstance(node, ast.ImportFrom) and node.module}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                  for alias in node.names}
-    return Reach(frozenset(called), MAILER in imported, TEXTER in imported)
+    calls = {node.func.id for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    mails = MAILER in imported or HOST_MAILER in calls
+    return Reach(frozenset(called), mails, TEXTER in imported)
 
 
 def _is_services(node: ast.expr) -> bool:
