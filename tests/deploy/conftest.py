@@ -8,13 +8,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import podman
+from tests.support import podman, tools
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the tests that use a Go-built tool last: `make test` builds those beside the suite
     (tests/support/tools.py), and the rest of the suite needs none of them."""
     items.sort(key=lambda item: item.get_closest_marker("go_tools") is not None)
+    for item in items:  # the first may wait for the whole build
+        if item.get_closest_marker("go_tools") is not None:
+            item.add_marker(pytest.mark.timeout(tools.BUILD_TIMEOUT + 900))
 
 
 @pytest.fixture(scope="session")
