@@ -71,13 +71,14 @@ def cpu_ns(pids: list[int]) -> int:
     return total
 
 
-def wrk(url: str, script: Path | None, seconds: int, connections: int) -> str:
+def wrk(url: str, script: Path | None, seconds: int, connections: int, *,
+        headers: tuple[str, ...] = HEADERS) -> str:
     """Run wrk once (`script` sets a POST's method and body); return its report."""
     path = shutil.which("wrk")
     if path is None:
         raise ServerMissing("wrk not found: apt-get install wrk")
     argv = [path, "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency",
-            *(part for header in HEADERS for part in ("-H", header))]
+            *(part for header in headers for part in ("-H", header))]
     if script is not None:
         argv += ["-s", str(script)]
     done = subprocess.run([*argv, url], capture_output=True, text=True, timeout=seconds + 30)

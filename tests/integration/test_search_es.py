@@ -17,7 +17,7 @@ from orchid.services.catalog.schemas import ProductUpdate
 from orchid.services.search.es_engine import EsEngine
 from orchid.services.search.fallback import Fallback
 from orchid.services.search.fts5_engine import Fts5Engine
-from orchid.services.search.schemas import IndexDoc, SearchQuery
+from orchid.services.search.schemas import Facets, IndexDoc, SearchQuery
 from orchid.services.search.service import SearchService
 from tests.conftest import embedded_settings
 from tests.support.elasticsearch import Elasticsearch
@@ -84,6 +84,12 @@ async def test_engines_agree_on_the_shelf(shelf_engine: EsEngine, tmp_path: Path
             es_page, fts_page = await shelf_engine.search(query), await fts5.search(query)
             assert es_page.total == fts_page.total
             assert es_page.facets == fts_page.facets
+            assert es_page.facets.brand  # and asked for none, both count none, hits unchanged
+            bare = query.model_copy(update={"facets": False})
+            es_bare, fts_bare = await shelf_engine.search(bare), await fts5.search(bare)
+            assert es_bare.facets == fts_bare.facets == Facets()
+            assert (es_bare.total, es_bare.items) == (es_page.total, es_page.items)
+            assert (fts_bare.total, fts_bare.items) == (fts_page.total, fts_page.items)
     finally:
         await fts5.close()
 

@@ -197,6 +197,32 @@ async def test_update_price_and_publishing(api: httpx.AsyncClient, seeded: Heade
     assert (await api.get(f"{BASE}/products/kajal")).status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/products/kajal", "/products?sort=price_asc", "/brands",
+                                  "/categories"])
+async def test_public_reads_carry_an_etag_and_a_held_copy_is_not_sent_again(
+        api: httpx.AsyncClient, seeded: Headers, path: str) -> None:
+    first = await api.get(f"{BASE}{path}")
+    assert first.status_code == 200 and first.headers["content-type"] == "application/json"
+    assert first.headers["cache-control"].startswith("public, max-age=")
+    etag = first.headers["etag"]
+    held = await api.get(f"{BASE}{path}", headers={"If-None-Match": f'"other", {etag}'})
+    assert held.status_code == 304 and held.content == b"" and held.headers["etag"] == etag
+    assert (await api.get(f"{BASE}{path}", headers={"If-None-Match": '"other"'})).content \
+        == first.content
+
+
+async def test_a_price_change_changes_the_etag(api: httpx.AsyncClient, seeded: Headers) -> None:
+    before = await api.get(f"{BASE}/products/kajal")
+    listed = await api.get(f"{BASE}/products", params={"sort": "price_asc"})
+    response = await api.put(f"{BASE}/variants/KAJAL-1/price", headers=seeded,
+                             json={"price_paise": 18000})
+    assert response.status_code == 200
+    for path, old in (("/products/kajal", before), ("/products?sort=price_asc", listed)):
+        now = await api.get(f"{BASE}{path}", headers={"If-None-Match": old.headers["etag"]})
+        assert now.status_code == 200 and now.headers["etag"] != old.headers["etag"]
+        assert "18000" in now.text
+
+
 async def test_openapi_documents_problem_responses(app: FastAPI) -> None:
     operation = app.openapi()["paths"][f"{BASE}/products"]["post"]
     assert {"401", "403", "409", "422"} <= set(operation["responses"])

@@ -226,6 +226,28 @@ async def test_listing_page_is_one_query(catalog: CatalogService, db: Database) 
     assert len(page.items) == 10 and len(statements) == 1
 
 
+async def test_a_listing_page_is_served_from_the_cache_until_a_listed_product_changes(
+        catalog: CatalogService, db: Database) -> None:
+    await catalog.create_product(data=product_create("kajal-one", prices=[(19900, 24900)]))
+    await catalog.create_product(data=product_create("kajal-two", prices=[(29900, 39900)]))
+    first = await catalog.list_products(query=ProductQuery(sort="price_asc"))
+    served = sum(db.served.values())
+    assert await catalog.list_products(query=ProductQuery(sort="price_asc")) == first
+    assert sum(db.served.values()) == served  # no read: the page came from the cache
+    await listing(catalog, sort="price_desc")  # another query is another page
+    assert sum(db.served.values()) == served + 1
+    # Every write to a listed product starts a new generation of pages.
+    await catalog.change_price(sku="KAJAL-TWO-1", data=PriceChange(price_paise=9900))
+    assert await listing(catalog, sort="price_asc") == ["kajal-two", "kajal-one"]
+    await catalog.update_product(slug="kajal-one", data=ProductUpdate(name="Kajal Uno"))
+    assert [i.name for i in (await catalog.list_products(query=ProductQuery())).items
+            if i.slug == "kajal-one"] == ["Kajal Uno"]
+    await catalog.set_published(slug="kajal-two", published=False)
+    assert await listing(catalog, sort="price_asc") == ["kajal-one"]
+    await catalog.create_product(data=product_create("kajal-three", prices=[(100, 200)]))
+    assert await listing(catalog, sort="price_asc") == ["kajal-three", "kajal-one"]
+
+
 SORT_KEYS: dict[SortOrder, Any] = {
     "newest": None,  # checked against creation order below
     "price_asc": lambda item: item.price_paise,

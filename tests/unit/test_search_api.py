@@ -100,6 +100,20 @@ async def test_suggest(api: httpx.AsyncClient, seeded: SearchService) -> None:
     assert_problem(await api.get(f"{BASE}/suggest", params={"q": "lip", "limit": 11}), 422)
 
 
+async def test_answers_carry_an_etag_and_facets_can_be_left_out(
+        api: httpx.AsyncClient, seeded: SearchService) -> None:
+    for path, params in (("", {"q": "lipstick"}), ("/suggest", {"q": "lip"})):
+        first = await api.get(f"{BASE}{path}", params=params)
+        assert first.status_code == 200 and first.headers["cache-control"].startswith("public")
+        held = await api.get(f"{BASE}{path}", params=params,
+                             headers={"If-None-Match": first.headers["etag"]})
+        assert held.status_code == 304 and held.content == b""
+    full, bare = await get(api, q="lipstick"), await get(api, q="lipstick", facets="false")
+    assert full["facets"]["brand"] and bare["facets"] == {
+        "brand": [], "category": [], "price": [], "attributes": {}}
+    assert (bare["total"], bare["items"]) == (full["total"], full["items"])
+
+
 async def test_index_follows_catalog_changes(api: httpx.AsyncClient, seeded: SearchService,
                                              staff_headers: dict[str, str]) -> None:
     first = (await get(api, q="kajal", limit=1))["items"][0]

@@ -108,9 +108,12 @@ async def test_log_lines_carry_the_trace_id(data_dir: Path, tmp_path: Path) -> N
     # What configure_logging installs, without its renderer: the events as dicts.
     with capture_logs(processors=log_processors(json=True)[:-1]) as logs:
         async with serving(settings) as (_, client):
-            await client.get("/healthz", headers={"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01"})
+            await client.get("/healthz")  # a probe answered 200: counted, not logged
+            await client.get("/api/v1/catalog/brands",
+                             headers={"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01"})
     [line] = [event for event in logs if event["event"] == "request"]
-    [span] = read_spans(tmp_path / "traces")
+    assert line["route"] == "/api/v1/catalog/brands"
+    [span] = [s for s in read_spans(tmp_path / "traces") if s.trace_id == TRACE_ID]
     assert line["trace_id"] == TRACE_ID and line["span_id"] == span.span_id
     with capture_logs(processors=log_processors(json=True)[:-1]) as outside:
         structlog.get_logger("test").info("outside any span")

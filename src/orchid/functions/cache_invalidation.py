@@ -1,6 +1,7 @@
 """cache-invalidation: drops the catalog's cached entries a product event makes stale — the
-product's page data under its slug (and its old slug when renamed) and, when the set of
-listed products changes, the brand list — in the cache every process reads (Redis on the
+product's page data under its slug (and its old slug when renamed), the generation of listing
+pages and, when the set of listed products changes, the brand list — in the cache every
+process reads (Redis on the
 stack and GKE; the process's own memory embedded).
 
 The writer already invalidates what it changed; this covers the processes and paths that did
@@ -15,7 +16,7 @@ from cloudevents.http import CloudEvent
 
 from orchid.functions.runtime import FunctionSpec, Trigger, context, event_of
 from orchid.services import REDIS
-from orchid.services.catalog.service import BRANDS_KEY, product_key
+from orchid.services.catalog.service import BRANDS_KEY, LISTINGS_KEY, product_key
 
 SPEC = FunctionSpec(
     "cache-invalidation",
@@ -28,7 +29,7 @@ SPEC = FunctionSpec(
 
 def stale_keys(event_type: str, payload: dict[str, object]) -> list[str]:
     """The catalog cache keys an event makes stale."""
-    keys = [product_key(str(payload["slug"]))]
+    keys = [product_key(str(payload["slug"])), LISTINGS_KEY]
     old = payload.get("old_slug")
     if old and old != payload["slug"]:
         keys.append(product_key(str(old)))

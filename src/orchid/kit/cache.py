@@ -4,6 +4,16 @@
     product = await cache.get_or_load("product:kajal", load_product, adapter=PRODUCT)
     await cache.invalidate("product:kajal")
 
+A read that both peers (typed values) and a route (the JSON as stored) serve names its entry
+once: `cache.value(entry)` or `cache.json(entry)`, with `Entry(key, load, adapter)`.
+
+A group of entries too many to name (every page of a listing, every search) lives under a
+generation: `generation(key)` is a token that keys the group's entries, and `invalidate(key)`
+starts a new one — the old entries are never read again and age out by their TTL:
+
+    token = await cache.generation("listings")
+    page = await cache.get_or_load(f"list:{token}:{digest}", load_page, adapter=PAGE)
+
 Invalidation deletes twice: now, and again `settle` seconds later, because a reader on a replica
 that had not yet applied the write may have refilled the key with the old value in between.
 
@@ -17,8 +27,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import structlog
 from pydantic import TypeAdapter
@@ -29,6 +41,17 @@ from orchid.kit.kv import KeyValueStore
 from orchid.kit.metrics import CACHE_REQUESTS
 
 T = TypeVar("T")
+GENERATION = TypeAdapter(str)
+
+
+@dataclass(frozen=True)
+class Entry(Generic[T]):
+    """One cached read: its key, how to load it and how it is stored."""
+
+    key: str
+    load: Callable[[], Awaitable[T]]
+    adapter: TypeAdapter[T]
+    ttl: float | None = None
 log = structlog.get_logger("orchid.cache")
 
 
@@ -47,6 +70,7 @@ class Cache:
         self._generation: dict[str, int] = {}
         self._down_until = 0.0
         self._pending_invalidations: set[str] = set()
+        self._counters: dict[str, Any] = {}
 
     def _key(self, key: str) -> str:
         return f"cache:{self.name}:{key}"
@@ -57,7 +81,10 @@ class Cache:
         return base * (1 + self.jitter * (2 * self._rng() - 1))
 
     def _count(self, result: str) -> None:
-        CACHE_REQUESTS.labels(self.name, result).inc()
+        counter = self._counters.get(result)
+        if counter is None:  # labels() once per outcome, not once per read
+            counter = self._counters[result] = CACHE_REQUESTS.labels(self.name, result)
+        counter.inc()
 
     def _store_usable(self) -> bool:
         return self._clock() >= self._down_until
@@ -77,21 +104,52 @@ class Cache:
                           adapter: TypeAdapter[T], ttl: float | None = None) -> T:
         """Return the cached value of `key`, or load it once, store it and return it."""
         full_key = self._key(key)
-        if self._store_usable():
-            try:
-                await self._flush_pending()
-                raw = await self.store.get(full_key)
-            except Unavailable as exc:
-                self._mark_down(exc)
-                self._count("error")
-            else:
-                if raw is not None:
-                    self._count("hit")
-                    return adapter.validate_json(raw)
-                self._count("miss")
-        else:
-            self._count("bypass")
+        raw = await self._read(full_key)
+        if raw is not None:
+            return adapter.validate_json(raw)
         return await self._load_once(full_key, loader, adapter, ttl)
+
+    async def get_or_load_json(self, key: str, loader: Callable[[], Awaitable[T]], *,
+                               adapter: TypeAdapter[T], ttl: float | None = None) -> bytes:
+        """Like `get_or_load`, but the value's JSON as stored: an answer sent as it is, never
+        decoded and encoded again on its way out."""
+        full_key = self._key(key)
+        raw = await self._read(full_key)
+        if raw is not None:
+            return raw
+        return adapter.dump_json(await self._load_once(full_key, loader, adapter, ttl))
+
+    async def value(self, entry: Entry[T]) -> T:
+        """`entry`'s value (see `get_or_load`)."""
+        return await self.get_or_load(entry.key, entry.load, adapter=entry.adapter,
+                                      ttl=entry.ttl)
+
+    async def json(self, entry: Entry[T]) -> bytes:
+        """`entry`'s JSON as stored (see `get_or_load_json`)."""
+        return await self.get_or_load_json(entry.key, entry.load, adapter=entry.adapter,
+                                           ttl=entry.ttl)
+
+    async def _read(self, full_key: str) -> bytes | None:
+        """The stored bytes of `full_key`; None on a miss or while the store is away."""
+        if not self._store_usable():
+            self._count("bypass")
+            return None
+        try:
+            await self._flush_pending()
+            raw = await self.store.get(full_key)
+        except Unavailable as exc:
+            self._mark_down(exc)
+            self._count("error")
+            return None
+        self._count("hit" if raw is not None else "miss")
+        return raw
+
+    async def generation(self, key: str) -> str:
+        """The token of the current generation of the entries grouped under `key`."""
+        async def new() -> str:
+            return uuid.uuid4().hex
+
+        return await self.get_or_load(key, new, adapter=GENERATION)
 
     async def _load_once(self, full_key: str, loader: Callable[[], Awaitable[T]],
                          adapter: TypeAdapter[T], ttl: float | None) -> T:

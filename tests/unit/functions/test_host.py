@@ -25,7 +25,7 @@ from orchid.functions.runtime import (
 from orchid.kit.identity import ServiceAccount, mint, write_public_keys
 from orchid.kit.outbox import Event
 from orchid.platform import Resources
-from orchid.services.catalog.service import product_key
+from orchid.services.catalog.service import LISTINGS_KEY, product_key
 from tests.conftest import embedded_settings
 
 URL = "http://127.0.0.1:8301/"
@@ -75,12 +75,14 @@ async def test_an_admitted_event_reaches_the_function(
         function: FastAPI, http: httpx.AsyncClient, accounts: dict[str, ServiceAccount]) -> None:
     cache = function_resources(function).cache("catalog")
     await cache.store.set(f"cache:catalog:{product_key('kajal')}", b"stale")
+    await cache.store.set(f"cache:catalog:{LISTINGS_KEY}", b'"generation-1"')
 
     answer = await post(http, price_changed("kajal"),
                         mint(accounts[EVENTS_CALLER], audience=URL))
 
     assert answer.status_code == 200, answer.text
     assert await cache.store.get(f"cache:catalog:{product_key('kajal')}") is None
+    assert await cache.store.get(f"cache:catalog:{LISTINGS_KEY}") is None  # every listing page
 
 
 async def test_a_service_calls_through_the_client(

@@ -48,7 +48,7 @@ PREFERENCES_MAX_AGE = 365 * 24 * 3600
 PublicId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def get_accounts(request: Request) -> AccountsService:
+async def get_accounts(request: Request) -> AccountsService:
     """Return the accounts service of this process (its routes are only mounted where it runs)."""
     accounts: AccountsService = request.app.state.services.accounts
     return accounts

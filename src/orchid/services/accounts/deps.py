@@ -49,7 +49,7 @@ class Authenticator(Protocol):
     async def authenticate(self, *, token: str) -> Principal | None: ...
 
 
-def get_accounts(request: Request) -> Authenticator:
+async def get_accounts(request: Request) -> Authenticator:
     """Return this process's way to accounts' `authenticate` (local, or a remote peer)."""
     accounts: Authenticator = request.app.state.authenticator
     return accounts
@@ -73,7 +73,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def caller_token(request: Request,
+async def caller_token(request: Request,
                  _cookie: Annotated[str | None, Security(COOKIE_SCHEME)],
                  _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_SCHEME)],
                  ) -> str | None:
@@ -81,8 +81,13 @@ def caller_token(request: Request,
     return session_token(request)
 
 
+async def caller_ip(request: Request) -> str:
+    """`client_ip` as a dependency (FastAPI runs a plain `def` dependency in a worker thread)."""
+    return client_ip(request)
+
+
 Accounts = Annotated[Authenticator, Depends(get_accounts)]
-ClientIp = Annotated[str, Depends(client_ip)]
+ClientIp = Annotated[str, Depends(caller_ip)]
 Token = Annotated[str | None, Depends(caller_token)]
 # For routes that read a session when there is one (a guest's cart, sign-out): `{}` tells
 # OpenAPI clients that calling without one is fine too (FastAPI appends it to the schemes).

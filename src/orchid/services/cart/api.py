@@ -26,7 +26,7 @@ SkuPath = Annotated[str, Path(pattern=SKU_PATTERN)]
 INVALID = {422: "The input did not validate", 503: "Cart store unavailable"}
 
 
-def get_cart(request: Request) -> CartService:
+async def get_cart(request: Request) -> CartService:
     """Return the cart service of this process (its routes are only mounted where it runs)."""
     cart: CartService = request.app.state.services.cart
     return cart

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from orchid.kit.errors import problems
+from orchid.kit.responses import shared_json
 from orchid.services.accounts.deps import StaffUser
 from orchid.services.catalog.schemas import (
     BrandCreate,
@@ -26,7 +27,7 @@ from orchid.services.catalog.service import CatalogService
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog"])
 
 
-def get_catalog(request: Request) -> CatalogService:
+async def get_catalog(request: Request) -> CatalogService:
     """Return the catalog as placed in this process (local or remote)."""
     catalog: CatalogService = request.app.state.services.catalog
     return catalog
@@ -39,29 +40,34 @@ STAFF = {401: "Not logged in", 403: "Not staff"}
 INVALID = "The input did not validate"
 
 
-@router.get("/products", responses=problems({404: "Unknown category", 422: INVALID}))
-async def list_products(catalog: CatalogDep,
-                        query: Annotated[ProductQuery, Query()]) -> ProductPage:
+# The public reads answer with the cached JSON as stored (no decode and encode per request),
+# with an ETag and a short shared Cache-Control (kit/responses.py); `response_model` documents it.
+
+@router.get("/products", response_model=ProductPage,
+            responses=problems({404: "Unknown category", 422: INVALID}))
+async def list_products(request: Request, catalog: CatalogDep,
+                        query: Annotated[ProductQuery, Query()]) -> Response:
     """List published products: filter, sort and page with a cursor."""
-    return await catalog.list_products(query=query)
+    return shared_json(request, await catalog.listing_json(query))
 
 
-@router.get("/products/{slug}", responses=problems({404: "No published product has this slug"}))
-async def get_product(catalog: CatalogDep, slug: str) -> ProductRead:
+@router.get("/products/{slug}", response_model=ProductRead,
+            responses=problems({404: "No published product has this slug"}))
+async def get_product(request: Request, catalog: CatalogDep, slug: str) -> Response:
     """Return a published product with its variants."""
-    return await catalog.get_product(slug=slug)
+    return shared_json(request, await catalog.product_json(slug))
 
 
-@router.get("/categories")
-async def list_categories(catalog: CatalogDep) -> list[CategoryNode]:
+@router.get("/categories", response_model=list[CategoryNode])
+async def list_categories(request: Request, catalog: CatalogDep) -> Response:
     """Return the category tree."""
-    return await catalog.list_categories()
+    return shared_json(request, await catalog.categories_json())
 
 
-@router.get("/brands")
-async def list_brands(catalog: CatalogDep) -> list[BrandRead]:
+@router.get("/brands", response_model=list[BrandRead])
+async def list_brands(request: Request, catalog: CatalogDep) -> Response:
     """Return every brand."""
-    return await catalog.list_brands()
+    return shared_json(request, await catalog.brands_json())
 
 
 @router.post("/products", status_code=status.HTTP_201_CREATED,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -11,7 +12,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchid.kit.cache import Cache
+from orchid.kit.cache import Cache, Entry
 from orchid.kit.db import Database
 from orchid.kit.errors import Conflict, InvalidInput
 from orchid.kit.pagination import decode_cursor, encode_cursor
@@ -51,9 +52,14 @@ from orchid.services.catalog.schemas import (
 )
 
 PRODUCT_READ = TypeAdapter(ProductRead)
+PRODUCT_PAGE = TypeAdapter(ProductPage)
 CATEGORY_TREE = TypeAdapter(list[CategoryNode])
 BRAND_LIST = TypeAdapter(list[BrandRead])
 CATEGORIES_KEY, BRANDS_KEY = "categories", "brands"
+# Names the current generation of cached listing pages: any change to a listed product drops
+# it, and the next listing starts a new generation (the old pages age out by their TTL), so one
+# delete invalidates every cached filter, sort and page at once.
+LISTINGS_KEY = "listings"
 MAX_SKUS_PER_CALL = 200
 MAX_CHANGES_PER_CALL = 1000
 _SLUG = re.compile(SLUG_PATTERN)
@@ -68,6 +74,12 @@ def product_key(slug: str) -> str:
     return f"product:{slug}"
 
 
+def listing_key(generation: str, query: ProductQuery) -> str:
+    """Return the cache key of one listing page (a digest: a cursor makes queries long)."""
+    digest = hashlib.blake2b(query.model_dump_json().encode(), digest_size=16).hexdigest()
+    return f"list:{generation}:{digest}"
+
+
 class CatalogService:
     """Brands, the category tree, products, variants and their prices."""
 
@@ -76,7 +88,19 @@ class CatalogService:
 
     @exposed(idempotent=True)
     async def list_products(self, *, query: ProductQuery) -> ProductPage:
-        """Return one page of published products matching `query`."""
+        """Return one page of published products matching `query`, from the cache when possible."""
+        return await self.cache.value(await self._listing(query))
+
+    async def listing_json(self, query: ProductQuery) -> bytes:
+        """`list_products`' answer as JSON (for this process's own route)."""
+        return await self.cache.json(await self._listing(query))
+
+    async def _listing(self, query: ProductQuery) -> Entry[ProductPage]:
+        generation = await self.cache.generation(LISTINGS_KEY)
+        return Entry(listing_key(generation, query), lambda: self._list_products(query),
+                     PRODUCT_PAGE)
+
+    async def _list_products(self, query: ProductQuery) -> ProductPage:
         after: tuple[Any, int] | None = None
         if query.cursor is not None:
             value, last_id = decode_cursor(query.cursor, sort=query.sort,
@@ -108,6 +132,13 @@ class CatalogService:
     @exposed(idempotent=True)
     async def get_product(self, *, slug: str) -> ProductRead:
         """Return a published product's page, from the cache when possible."""
+        return await self.cache.value(self._product(slug))
+
+    async def product_json(self, slug: str) -> bytes:
+        """`get_product`'s answer as JSON (for this process's own route)."""
+        return await self.cache.json(self._product(slug))
+
+    def _product(self, slug: str) -> Entry[ProductRead]:
         if len(slug) > 160 or not _SLUG.match(slug):
             raise ProductNotFound(slug=slug)  # not a slug: spare the cache and the database
 
@@ -117,7 +148,7 @@ class CatalogService:
                 raise ProductNotFound(slug=slug)
             return await self._read(product)
 
-        return await self.cache.get_or_load(product_key(slug), load, adapter=PRODUCT_READ)
+        return Entry(product_key(slug), load, PRODUCT_READ)
 
     @exposed(idempotent=True)
     async def get_variants(self, *, skus: list[str]) -> list[VariantRead]:
@@ -151,21 +182,33 @@ class CatalogService:
     @exposed(idempotent=True)
     async def list_categories(self) -> list[CategoryNode]:
         """Return the category tree."""
+        return await self.cache.value(self._categories())
 
+    async def categories_json(self) -> bytes:
+        """`list_categories`' answer as JSON (for this process's own route)."""
+        return await self.cache.json(self._categories())
+
+    def _categories(self) -> Entry[list[CategoryNode]]:
         async def load() -> list[CategoryNode]:
             return build_tree(await self.db.read(repository.list_categories))
 
-        return await self.cache.get_or_load(CATEGORIES_KEY, load, adapter=CATEGORY_TREE)
+        return Entry(CATEGORIES_KEY, load, CATEGORY_TREE)
 
     @exposed(idempotent=True)
     async def list_brands(self) -> list[BrandRead]:
         """Return every brand."""
+        return await self.cache.value(self._brands())
 
+    async def brands_json(self) -> bytes:
+        """`list_brands`' answer as JSON (for this process's own route)."""
+        return await self.cache.json(self._brands())
+
+    def _brands(self) -> Entry[list[BrandRead]]:
         async def load() -> list[BrandRead]:
             brands = await self.db.read(repository.list_brands)
             return [BrandRead(id=b.id, slug=b.slug, name=b.name) for b in brands]
 
-        return await self.cache.get_or_load(BRANDS_KEY, load, adapter=BRAND_LIST)
+        return Entry(BRANDS_KEY, load, BRAND_LIST)
 
     @exposed()
     async def create_product(self, *, data: ProductCreate) -> ProductRead:
@@ -190,7 +233,7 @@ class CatalogService:
                 events.created(s, product)
         except IntegrityError as exc:
             raise _conflict(exc) from exc
-        await self.cache.invalidate(product_key(product.slug))
+        await self.cache.invalidate(product_key(product.slug), LISTINGS_KEY)
         return await self._read(product)
 
     @exposed()
@@ -215,7 +258,8 @@ class CatalogService:
                 events.changed(s, product, fields=fields, old_slug=old_slug)
         except IntegrityError as exc:
             raise _conflict(exc) from exc
-        await self.cache.invalidate(product_key(old_slug), product_key(product.slug))
+        await self.cache.invalidate(product_key(old_slug), product_key(product.slug),
+                                    LISTINGS_KEY)
         return await self._read(product)
 
     @exposed()
@@ -226,7 +270,7 @@ class CatalogService:
                 product, variant = await _set_price(s, sku, data)
         except IntegrityError as exc:  # a concurrent MRP cut below our price trips the CHECK
             raise _conflict(exc) from exc
-        await self.cache.invalidate(product_key(product.slug))
+        await self.cache.invalidate(product_key(product.slug), LISTINGS_KEY)
         return VariantRead(**_variant_info(variant).model_dump(), product_slug=product.slug,
                            product_name=product.name, published=product.published)
 
@@ -240,7 +284,7 @@ class CatalogService:
             await _save(s, product)
             if was != published:
                 events.published(s, product)
-        await self.cache.invalidate(product_key(slug))
+        await self.cache.invalidate(product_key(slug), LISTINGS_KEY)
         return await self._read(product)
 
     @exposed()

@@ -27,7 +27,7 @@ from orchid.services.inventory.service import InventoryService
 router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"])
 
 
-def get_inventory(request: Request) -> InventoryService:
+async def get_inventory(request: Request) -> InventoryService:
     """Return the inventory as placed in this process (local or remote)."""
     inventory: InventoryService = request.app.state.services.inventory
     return inventory

@@ -22,7 +22,7 @@ from orchid.services.orders.service import OrdersService
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 
 
-def get_orders(request: Request) -> OrdersService:
+async def get_orders(request: Request) -> OrdersService:
     """Return the orders service of this process."""
     orders: OrdersService = request.app.state.services.orders
     return orders

@@ -23,7 +23,7 @@ PAGE_HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": pages.PO
 IntentId = Annotated[str, Path(max_length=64)]
 
 
-def get_payments(request: Request) -> PaymentsService:
+async def get_payments(request: Request) -> PaymentsService:
     """Return the payments service of this process."""
     payments: PaymentsService = request.app.state.services.payments
     return payments

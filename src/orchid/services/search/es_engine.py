@@ -97,9 +97,11 @@ class EsEngine:
         body: dict[str, Any] = {
             "query": {"bool": {"must": [scoring or {"match_all": {}}],
                                "filter": es_query.filters(query)}},
-            "aggs": es_query.aggregations(query), "sort": es_query.sort_clause(query),
-            "size": query.limit + 1, "track_total_hits": True,
+            "sort": es_query.sort_clause(query), "size": query.limit + 1,
+            "track_total_hits": True,
         }
+        if query.facets:
+            body["aggs"] = es_query.aggregations(query)
         if query.brand:
             body["post_filter"] = {"terms": {"brand_slug": query.brand}}
         if after is not None:
@@ -113,9 +115,10 @@ class EsEngine:
         items = [SearchHit.model_validate(h["_source"]["hit"]) for h in hits[:query.limit]]
         next_cursor = (make_cursor(query, self.name, list(hits[query.limit - 1]["sort"]))
                        if len(hits) > query.limit else None)
-        return SearchPage(items=items, total=total,
-                          facets=Facets(**es_query.read_facets(answer["aggregations"])),
-                          next_cursor=next_cursor, engine=self.name)
+        facets = (Facets(**es_query.read_facets(answer["aggregations"])) if query.facets
+                  else Facets())
+        return SearchPage(items=items, total=total, facets=facets, next_cursor=next_cursor,
+                          engine=self.name)
 
     async def suggest(self, *, q: str, limit: int) -> SuggestPage:
         """Return product names whose words start with the words of `q`."""

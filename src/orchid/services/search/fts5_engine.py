@@ -110,7 +110,7 @@ class Fts5Engine:
                 if total == 0 and relaxed != strict:
                     total = fts5_query.collect(conn, query, relaxed)
                 rows = fts5_query.page(conn, spec, after, query.limit + 1)
-                return total, rows, Facets(**fts5_query.facets(conn))
+                return total, rows, Facets(**fts5_query.facets(conn)) if query.facets else Facets()
             finally:
                 conn.execute("COMMIT")
 

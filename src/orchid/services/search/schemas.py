@@ -32,6 +32,9 @@ class SearchQuery(BaseModel):
     sort: SearchSort = "relevance"
     cursor: Cursor | None = None
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT), QueryInt] = 24
+    # Counting facets over the whole result set is most of a search's cost; a shelf of products
+    # that shows no filters (the home page, "you may also like") asks for none.
+    facets: bool = True
 
     @model_validator(mode="after")
     def _price_range(self) -> Self:
@@ -111,6 +114,7 @@ class SyncReport(BaseModel):
     upserted: int
     removed: int
     stock_checked: int
+    stock_changed: int = 0  # of those checked, documents whose in-stock flag flipped
 
 
 class ReindexReport(BaseModel):

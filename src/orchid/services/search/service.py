@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import structlog
+from pydantic import BaseModel, TypeAdapter
 
+from orchid.kit.cache import Cache, Entry
 from orchid.kit.clock import Clock
 from orchid.kit.errors import OrchidError
 from orchid.kit.placement import exposed
@@ -35,6 +40,13 @@ from orchid.services.search.text import words
 log = structlog.get_logger("orchid.search")
 LABELS_TTL = 60.0
 MAX_BRAND_SUGGESTIONS = 3
+# Searches and suggestions are cached per generation of the index: every write to an index
+# (a sync that changed something, a product re-indexed or removed, a rebuild) starts a new
+# one. The TTL bounds what a write from outside these paths could leave stale.
+INDEX_KEY = "index"
+RESULTS_TTL = 60.0
+SEARCH_PAGE, SUGGEST_PAGE = TypeAdapter(SearchPage), TypeAdapter(SuggestPage)
+Page = TypeVar("Page", SearchPage, SuggestPage)
 
 
 @dataclass
@@ -51,9 +63,9 @@ class SearchService:
 
     def __init__(self, *, engines: list[SearchEngine], reader: Reader, indexer: Indexer,
                  peers: Peers | None = None, auto_sync_seconds: float | None = 5.0,
-                 clock: Clock = time.monotonic) -> None:
+                 cache: Cache | None = None, clock: Clock = time.monotonic) -> None:
         self.engines, self.reader, self.indexer = engines, reader, indexer
-        self.peers, self.auto_sync_seconds = peers, auto_sync_seconds
+        self.peers, self.auto_sync_seconds, self.cache = peers, auto_sync_seconds, cache
         self._clock = clock
         self._labels = Labels()
         self._sync_lock = asyncio.Lock()
@@ -64,29 +76,72 @@ class SearchService:
     @exposed(idempotent=True)
     async def search(self, *, query: SearchQuery) -> SearchPage:
         """Return one page of products matching `query`, with facets."""
+        entry = await self._search(query)
+        return await entry.load() if self.cache is None else await self.cache.value(entry)
+
+    async def search_json(self, query: SearchQuery) -> bytes:
+        """`search`'s answer as JSON (for this process's own route)."""
+        entry = await self._search(query)
+        if self.cache is None:
+            return SEARCH_PAGE.dump_json(await entry.load())
+        return await self.cache.json(entry)
+
+    @exposed(idempotent=True)
+    async def suggest(self, *, q: str, limit: int = 10) -> SuggestPage:
+        """Return brands, then product names, completing `q` (at most `limit`)."""
+        entry = await self._suggest(q, limit)
+        return await entry.load() if self.cache is None else await self.cache.value(entry)
+
+    async def suggest_json(self, q: str, limit: int) -> bytes:
+        """`suggest`'s answer as JSON (for this process's own route)."""
+        entry = await self._suggest(q, limit)
+        if self.cache is None:
+            return SUGGEST_PAGE.dump_json(await entry.load())
+        return await self.cache.json(entry)
+
+    async def _search(self, query: SearchQuery) -> Entry[SearchPage]:
         await self._keep_fresh()
         labels = await self._load_labels()
         if query.category is not None and labels.categories \
                 and query.category not in labels.categories:
             raise UnknownCategory(category=query.category)
-        page = await self.reader.search(query)
-        facets = page.facets
-        facets.brand = _labelled(facets.brand, labels.brands)
-        facets.category = _labelled(facets.category, labels.categories)
-        return page
 
-    @exposed(idempotent=True)
-    async def suggest(self, *, q: str, limit: int = 10) -> SuggestPage:
-        """Return brands, then product names, completing `q` (at most `limit`)."""
+        async def load() -> SearchPage:
+            page = await self.reader.search(query)
+            facets = page.facets
+            facets.brand = _labelled(facets.brand, labels.brands)
+            facets.category = _labelled(facets.category, labels.categories)
+            return page
+
+        return await self._entry("search", query, load, SEARCH_PAGE)
+
+    async def _suggest(self, q: str, limit: int) -> Entry[SuggestPage]:
         await self._keep_fresh()
         typed = words(q)
         labels = await self._load_labels()
-        brands = [Suggestion(text=name, kind="brand", slug=slug)
-                  for slug, name in sorted(labels.brands.items(), key=lambda b: b[1])
-                  if typed and _completes(typed, words(name))][:MAX_BRAND_SUGGESTIONS]
-        page = await self.reader.suggest(q=q, limit=limit)
-        page.items = (brands + page.items)[:limit]
-        return page
+
+        async def load() -> SuggestPage:
+            brands = [Suggestion(text=name, kind="brand", slug=slug)
+                      for slug, name in sorted(labels.brands.items(), key=lambda b: b[1])
+                      if typed and _completes(typed, words(name))][:MAX_BRAND_SUGGESTIONS]
+            page = await self.reader.suggest(q=q, limit=limit)
+            page.items = (brands + page.items)[:limit]
+            return page
+
+        return await self._entry("suggest", _Typed(q=q, limit=limit), load, SUGGEST_PAGE)
+
+    async def _entry(self, kind: str, asked: BaseModel, load: Callable[[], Awaitable[Page]],
+                     adapter: TypeAdapter[Page]) -> Entry[Page]:
+        """The cache entry of a read, keyed by what was asked within the index's generation."""
+        if self.cache is None:
+            return Entry(kind, load, adapter)
+        generation = await self.cache.generation(INDEX_KEY)
+        digest = hashlib.blake2b(asked.model_dump_json().encode(), digest_size=16).hexdigest()
+        return Entry(f"{kind}:{generation}:{digest}", load, adapter, RESULTS_TTL)
+
+    async def _index_changed(self) -> None:
+        if self.cache is not None:
+            await self.cache.invalidate(INDEX_KEY)
 
     @exposed(idempotent=True)
     async def sync_once(self) -> SyncReport:
@@ -95,7 +150,7 @@ class SearchService:
             return await self._sync()
 
     async def _sync(self) -> SyncReport:
-        total = SyncReport(upserted=0, removed=0, stock_checked=0)
+        total = SyncReport(upserted=0, removed=0, stock_checked=0, stock_changed=0)
         for engine in self.engines:
             try:
                 report = await self.indexer.sync_once(engine)
@@ -104,8 +159,11 @@ class SearchService:
                 continue
             total = SyncReport(upserted=total.upserted + report.upserted,
                                removed=total.removed + report.removed,
-                               stock_checked=total.stock_checked + report.stock_checked)
+                               stock_checked=total.stock_checked + report.stock_checked,
+                               stock_changed=total.stock_changed + report.stock_changed)
         self._synced_at = self._clock()
+        if total.upserted or total.removed or total.stock_changed:
+            await self._index_changed()
         return total
 
     async def _keep_fresh(self) -> None:
@@ -146,6 +204,7 @@ class SearchService:
                 await self.indexer.sync_once(engine)  # new to the index: the feed has it
             else:
                 await self.indexer.index_one(engine, slug=slug, product_id=product_id)
+        await self._index_changed()
 
     @exposed(idempotent=True)
     async def remove_product(self, *, slug: str) -> None:
@@ -154,6 +213,7 @@ class SearchService:
             product_id = await engine.find_id(slug)
             if product_id is not None:
                 await engine.delete([product_id])
+        await self._index_changed()
 
     @exposed()
     async def reindex(self) -> list[ReindexReport]:
@@ -166,7 +226,8 @@ class SearchService:
             reports = [await self.indexer.reindex(engine, progress=progress)
                        for engine in self.engines]
             self._synced_at = self._clock()
-            return reports
+        await self._index_changed()
+        return reports
 
     async def close(self) -> None:
         """Release every engine's connections (after a background sync has finished)."""
@@ -187,6 +248,13 @@ class SearchService:
         self._labels = Labels({b.slug: b.name for b in brands}, dict(_category_names(tree)),
                               self._clock())
         return self._labels
+
+
+class _Typed(BaseModel):
+    """What a suggestion was asked for (its cache key)."""
+
+    q: str
+    limit: int
 
 
 def _category_names(nodes: list[CategoryNode]) -> list[tuple[str, str]]:
@@ -221,4 +289,5 @@ def build(resources: Resources, peers: Peers) -> SearchService:
                       availability=availability,
                       product=lambda slug: peers.catalog.get_product(slug=slug))
     return SearchService(engines=engines, reader=reader, indexer=indexer, peers=peers,
-                         auto_sync_seconds=settings.search_auto_sync_seconds or None)
+                         auto_sync_seconds=settings.search_auto_sync_seconds or None,
+                         cache=resources.cache("search"))

@@ -102,8 +102,9 @@ class Indexer:
             # Nothing new, but a restarted process would re-read the overlap again: once, say
             # where this read began (the only write a quiet catalog costs).
             await engine.set_watermark(Watermark(stored.updated_at, stored.product_id, read_at))
-        checked = await self.sync_stock(engine)
-        return SyncReport(upserted=upserted, removed=removed, stock_checked=checked)
+        checked, changed = await self.sync_stock(engine)
+        return SyncReport(upserted=upserted, removed=removed, stock_checked=checked,
+                          stock_changed=changed)
 
     async def index_one(self, engine: SearchEngine, *, slug: str, product_id: int) -> None:
         """Re-read one indexed product from the catalog; drop it when no longer published."""
@@ -120,20 +121,21 @@ class Indexer:
                                        in_stock=any(stock.get(v.sku, True)
                                                     for v in product.variants))])
 
-    async def sync_stock(self, engine: SearchEngine) -> int:
-        """Re-check the stock of the next slice of `engine`'s documents; return how many."""
+    async def sync_stock(self, engine: SearchEngine) -> tuple[int, int]:
+        """Re-check the stock of the next slice of `engine`'s documents; return how many were
+        checked and how many changed."""
         if self.availability is None:
-            return 0
+            return 0, 0
         after = self._stock_after.get(engine.name, 0)
         rows = await engine.stock_slice(after_id=after, limit=self.stock_batch)
         self._stock_after[engine.name] = rows[-1][0] if len(rows) == self.stock_batch else 0
         stock = await stock_of([sku for _, skus, _ in rows for sku in skus], self.availability)
         if not stock:
-            return 0  # inventory did not answer: keep what the index says
+            return 0, 0  # inventory did not answer: keep what the index says
         changes = {doc_id: now for doc_id, skus, was in rows
                    if (now := any(stock.get(s, True) for s in skus)) != was}
         await engine.set_stock(changes)
-        return len(rows)
+        return len(rows), len(changes)
 
 
 def resume_from(mark: Watermark, previous_read: datetime | None) -> Watermark:

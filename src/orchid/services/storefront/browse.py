@@ -43,8 +43,8 @@ async def home(storefront: StorefrontDep, visitor: VisitorDep) -> Response:
     """The home page: departments, featured brands, bestsellers and new arrivals."""
     peers = storefront.peers
     bestsellers, newest, brands = await asyncio.gather(
-        _search(storefront, SearchQuery(sort="popular", in_stock=True, limit=8)),
-        _search(storefront, SearchQuery(sort="newest", in_stock=True, limit=4)),
+        _search(storefront, SearchQuery(sort="popular", in_stock=True, limit=8, facets=False)),
+        _search(storefront, SearchQuery(sort="newest", in_stock=True, limit=4, facets=False)),
         peers.catalog.list_brands())
     return await page(storefront, visitor, "home.html", icons=DEPARTMENT_ICONS,
                       bestsellers=bestsellers.items if bestsellers else [],
@@ -145,7 +145,7 @@ async def product(slug: SlugPath, storefront: StorefrontDep, visitor: VisitorDep
         except OrchidError as exc:
             pincode_error = exc.detail
     similar = await _search(storefront, SearchQuery(category=item.category, in_stock=True,
-                                                    sort="popular", limit=5))
+                                                    sort="popular", limit=5, facets=False))
     variant = next(v for v in item.variants if v.sku == chosen)
     return await page(storefront, visitor, "product.html", product=item, stock=stock,
                       variant=variant, estimate=estimate, pincode=pincode or "",

@@ -15,7 +15,7 @@ from orchid.services.storefront.service import Storefront
 from orchid.services.storefront.session import Visitor, count_bag, find_visitor
 
 
-def get_storefront(request: Request) -> Storefront:
+async def get_storefront(request: Request) -> Storefront:
     """Return the storefront of this process."""
     storefront: Storefront = request.app.state.services.storefront
     return storefront
