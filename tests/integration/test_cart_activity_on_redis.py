@@ -18,6 +18,7 @@ from orchid.services.registry import Services
 from tests.support.clock import FakeClock
 from tests.support.servers import Redis
 from tests.unit.catalog_factories import product_create, seed_taxonomy
+from tests.unit.kit.test_cache import check_many
 from tests.unit.kit.test_kv_sorted import check_sorted_sets
 
 HOUR = 3600
@@ -52,6 +53,11 @@ async def test_redis_store_keeps_sorted_sets(redis_kv: RedisStore) -> None:
     await check_sorted_sets(redis_kv, f"test-sorted:{secrets.token_hex(4)}")
     await redis_kv.zadd("unused", {})  # nothing to add is no error (Redis would refuse it)
     assert await redis_kv.zrem("unused") == 0
+
+
+async def test_redis_store_reads_many_keys_for_the_cache(redis_kv: RedisStore) -> None:
+    await check_many(redis_kv, f"test-many-{secrets.token_hex(4)}")
+    assert await redis_kv.mget() == []
 
 
 async def test_each_customer_cart_write_records_its_last_change(

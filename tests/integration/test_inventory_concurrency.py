@@ -17,8 +17,10 @@ from sqlalchemy.engine import Connection
 from structlog.testing import capture_logs
 
 from orchid.config import Settings
+from orchid.kit.cache import Cache
 from orchid.kit.db import Database
 from orchid.kit.errors import Conflict
+from orchid.kit.kv import MemoryStore
 from orchid.kit.orm import WarehouseBase, utcnow
 from orchid.migrate import upgrade
 from orchid.services.inventory.models import Reservation, Stock, StockMovement
@@ -48,7 +50,7 @@ async def db(warehouse_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 async def inventory(db: Database) -> InventoryService:
     """An inventory with two fresh warehouses (the server is shared by the whole session)."""
-    service = InventoryService(db=db)
+    service = InventoryService(db=db, cache=Cache(MemoryStore(), name="inventory"))
     tag = uuid.uuid4().hex[:6].upper()
     for n in (1, 2):
         await service.create_warehouse(data=WarehouseCreate(

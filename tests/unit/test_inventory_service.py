@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
+from orchid.kit.cache import Cache
 from orchid.kit.db import Database
 from orchid.kit.errors import Conflict, InvalidInput, NotFound
+from orchid.kit.kv import MemoryStore
 from orchid.kit.orm import WarehouseBase, utcnow
 from orchid.kit.outbox import WarehouseOutbox
 from orchid.services.inventory import bulk
@@ -41,7 +43,7 @@ async def warehouse_db(data_dir: Path) -> AsyncIterator[Database]:
 @pytest.fixture
 async def inventory(warehouse_db: Database) -> InventoryService:
     """An inventory with two active warehouses, BLR-1 (first) and DEL-1."""
-    service = InventoryService(db=warehouse_db)
+    service = InventoryService(db=warehouse_db, cache=Cache(MemoryStore(), name="inventory"))
     for code, city, pincode in (("BLR-1", "Bengaluru", "560001"), ("DEL-1", "Delhi", "110001")):
         await service.create_warehouse(data=WarehouseCreate(
             code=code, name=f"{city} FC", city=city, pincode=pincode))
@@ -84,6 +86,32 @@ async def test_availability_sums_active_warehouses(inventory: InventoryService) 
     assert await inventory.availability(skus=[]) == []
     with pytest.raises(InvalidInput):
         await inventory.availability(skus=[f"SKU-{i}" for i in range(101)])
+
+
+async def test_availability_is_cached_until_a_change_moves_the_sku(
+        inventory: InventoryService, warehouse_db: Database) -> None:
+    await stock(inventory, {"KAJAL-1": 5, "LIP-1": 3})
+    assert await available(inventory, "KAJAL-1", "LIP-1") == {"KAJAL-1": 5, "LIP-1": 3}
+    reads = sum(warehouse_db.served.values())
+    assert await available(inventory, "LIP-1", "KAJAL-1") == {"KAJAL-1": 5, "LIP-1": 3}
+    assert sum(warehouse_db.served.values()) == reads  # both from the cache, no read
+    await available(inventory, "KAJAL-1", "NEW-1")  # one cached, one missing: one read for it
+    assert sum(warehouse_db.served.values()) == reads + 1
+    # Each kind of change drops the SKUs it moved, and only those.
+    await inventory.reserve(key="order-1", lines=lines(KAJAL_1=2))
+    assert await available(inventory, "KAJAL-1") == {"KAJAL-1": 3}
+    await inventory.release(key="order-1", reason="cancelled")
+    assert await available(inventory, "KAJAL-1") == {"KAJAL-1": 5}
+    await inventory.reserve(key="order-2", lines=lines(LIP_1=3))
+    await inventory.allocate(key="order-2")
+    assert await available(inventory, "LIP-1") == {"LIP-1": 0}
+    await stock(inventory, {"LIP-1": 4}, warehouse="DEL-1")
+    assert await available(inventory, "LIP-1") == {"LIP-1": 4}
+    await inventory.adjust(warehouse_code="BLR-1", sku="KAJAL-1", on_hand=1, actor=STAFF,
+                           note="count")
+    reads = sum(warehouse_db.served.values())
+    assert await available(inventory, "KAJAL-1", "LIP-1") == {"KAJAL-1": 1, "LIP-1": 4}
+    assert sum(warehouse_db.served.values()) == reads + 1  # KAJAL-1 read again, LIP-1 cached
 
 
 async def test_reserve_holds_stock_and_records_movements(inventory: InventoryService) -> None:
@@ -321,7 +349,7 @@ async def test_retry_hides_lock_conflicts_then_gives_up() -> None:
 async def test_seed_stock_is_deterministic(warehouse_db: Database) -> None:
     skus = [f"SEED-{i}" for i in range(400)]
     assert await bulk.seed_stock(warehouse_db, skus, seed=7, batch_size=150) == 800
-    service = InventoryService(db=warehouse_db)
+    service = InventoryService(db=warehouse_db, cache=Cache(MemoryStore(), name="inventory"))
     assert [w.code for w in await service.list_warehouses()] == ["BLR-1", "DEL-1"]
     units: dict[str, int] = {}
     for start in range(0, len(skus), 100):

@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
+from orchid.services.catalog.schemas import ProductUpdate
 from orchid.services.registry import Services
+from orchid.services.storefront.service import SHELVES_KEY
+from tests.support.waiting import until_async
 from tests.unit.cart_factories import KAJAL, KOHL, stock_kajal
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -35,6 +39,27 @@ async def test_the_home_page_renders_and_gives_a_guest_a_cart_cookie(
     cookie = home.headers["set-cookie"]
     assert cookie.startswith("orchid_cart=g:")
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+
+
+@pytest.mark.events_relay
+async def test_the_home_shelves_are_kept_rendered_until_a_product_changes(
+        app: FastAPI, api: httpx.AsyncClient) -> None:
+    services = await stock_kajal(app.state.services, quantity=5)
+    await services.search.sync_once()
+    shelves = app.state.resources.cache("storefront")
+    assert "Kajal" in (await api.get("/")).text
+    generation = await shelves.generation(SHELVES_KEY)
+    assert (await api.get("/")).text.count("Kajal") > 0
+    assert await shelves.generation(SHELVES_KEY) == generation  # the same rendered shelves
+    await services.catalog.update_product(slug="kajal",
+                                          data=ProductUpdate(name="Noir Intense Kohl"))
+    await services.search.sync_once()
+
+    async def renamed() -> bool:  # product.changed → cache-invalidation drops the shelves
+        return "Noir Intense Kohl" in (await api.get("/")).text
+
+    await until_async(renamed, timeout=10, what="the home shelves showing the new name")
+    assert await shelves.generation(SHELVES_KEY) != generation
 
 
 async def test_cookies_are_secure_when_the_shop_is_reached_over_https(app: FastAPI) -> None:

@@ -1,7 +1,7 @@
 """cache-invalidation: drops the catalog's cached entries a product event makes stale — the
 product's page data under its slug (and its old slug when renamed), the generation of listing
-pages and, when the set of listed products changes, the brand list — in the cache every
-process reads (Redis on the
+pages, the storefront's rendered shelves and, when the set of listed products changes, the
+brand list — in the cache every process reads (Redis on the
 stack and GKE; the process's own memory embedded).
 
 The writer already invalidates what it changed; this covers the processes and paths that did
@@ -17,6 +17,7 @@ from cloudevents.http import CloudEvent
 from orchid.functions.runtime import FunctionSpec, Trigger, context, event_of
 from orchid.services import REDIS
 from orchid.services.catalog.service import BRANDS_KEY, LISTINGS_KEY, product_key
+from orchid.services.storefront.service import SHELVES_KEY
 
 SPEC = FunctionSpec(
     "cache-invalidation",
@@ -41,4 +42,6 @@ def stale_keys(event_type: str, payload: dict[str, object]) -> list[str]:
 @functions_framework.aio.cloud_event
 async def handle(cloud_event: CloudEvent) -> None:
     event = event_of(cloud_event)
-    await context().resources.cache("catalog").invalidate(*stale_keys(event.type, event.payload))
+    resources = context().resources
+    await resources.cache("catalog").invalidate(*stale_keys(event.type, event.payload))
+    await resources.cache("storefront").invalidate(SHELVES_KEY)

@@ -80,11 +80,12 @@ class Cache:
         base = ttl if ttl is not None else self.ttl
         return base * (1 + self.jitter * (2 * self._rng() - 1))
 
-    def _count(self, result: str) -> None:
+    def _count(self, result: str, n: int = 1) -> None:
         counter = self._counters.get(result)
         if counter is None:  # labels() once per outcome, not once per read
             counter = self._counters[result] = CACHE_REQUESTS.labels(self.name, result)
-        counter.inc()
+        if n:
+            counter.inc(n)
 
     def _store_usable(self) -> bool:
         return self._clock() >= self._down_until
@@ -118,6 +119,44 @@ class Cache:
         if raw is not None:
             return raw
         return adapter.dump_json(await self._load_once(full_key, loader, adapter, ttl))
+
+    async def get_or_load_many(self, keys: list[str],
+                               loader: Callable[[list[str]], Awaitable[dict[str, T]]], *,
+                               adapter: TypeAdapter[T], ttl: float | None = None) -> dict[str, T]:
+        """The values of `keys`: the cached ones in one round trip, the others by one
+        `loader(missing)` call (it may leave some out), stored unless invalidated meanwhile."""
+        full_keys = [self._key(k) for k in keys]
+        found: dict[str, T] = {}
+        if self._store_usable():
+            try:
+                await self._flush_pending()
+                raws = await self.store.mget(*full_keys)
+            except Unavailable as exc:
+                self._mark_down(exc)
+                self._count("error")
+                raws = [None] * len(keys)
+            for key, raw in zip(keys, raws, strict=True):
+                if raw is not None:
+                    found[key] = adapter.validate_json(raw)
+            self._count("hit", len(found))
+            self._count("miss", len(keys) - len(found))
+        else:
+            self._count("bypass", len(keys))
+        missing = [k for k in keys if k not in found]
+        if not missing:
+            return found
+        generations = {k: self._generation.get(self._key(k), 0) for k in missing}
+        loaded = await loader(missing)
+        found.update(loaded)
+        if self._store_usable():
+            try:
+                for key, value in loaded.items():
+                    if self._generation.get(self._key(key), 0) == generations.get(key):
+                        await self.store.set(self._key(key), adapter.dump_json(value),
+                                             ttl=self._ttl(ttl))
+            except Unavailable as exc:
+                self._mark_down(exc)
+        return found
 
     async def value(self, entry: Entry[T]) -> T:
         """`entry`'s value (see `get_or_load`)."""

@@ -33,6 +33,9 @@ class KeyValueStore(Protocol):
     """Bytes in, bytes out, with expiry."""
 
     async def get(self, key: str) -> bytes | None: ...
+    async def mget(self, *keys: str) -> list[bytes | None]:
+        """The values of `keys`, in order (None where missing), in one round trip."""
+        ...
     async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None: ...
     async def delete(self, *keys: str) -> int: ...
     async def incr(self, key: str, *, ttl: float) -> tuple[int, float]:
@@ -81,6 +84,9 @@ class MemoryStore:
     async def get(self, key: str) -> bytes | None:
         item = self._live(key)
         return item[0] if item else None
+
+    async def mget(self, *keys: str) -> list[bytes | None]:
+        return [item[0] if (item := self._live(key)) else None for key in keys]
 
     async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
         self._data[key] = (value, self._now() + ttl if ttl else None)
@@ -210,6 +216,15 @@ class RedisStore:
             return value if value is None or isinstance(value, bytes) else value.encode()
         except (RedisError, OSError) as exc:
             raise StoreDown(str(exc)) from exc
+
+    async def mget(self, *keys: str) -> list[bytes | None]:
+        if not keys:
+            return []
+        try:
+            values = await self.client.mget(keys)
+        except (RedisError, OSError) as exc:
+            raise StoreDown(str(exc)) from exc
+        return [v if v is None or isinstance(v, bytes) else v.encode() for v in values]
 
     async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
         try:

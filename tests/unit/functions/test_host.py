@@ -26,6 +26,7 @@ from orchid.kit.identity import ServiceAccount, mint, write_public_keys
 from orchid.kit.outbox import Event
 from orchid.platform import Resources
 from orchid.services.catalog.service import LISTINGS_KEY, product_key
+from orchid.services.storefront.service import SHELVES_KEY
 from tests.conftest import embedded_settings
 
 URL = "http://127.0.0.1:8301/"
@@ -76,6 +77,7 @@ async def test_an_admitted_event_reaches_the_function(
     cache = function_resources(function).cache("catalog")
     await cache.store.set(f"cache:catalog:{product_key('kajal')}", b"stale")
     await cache.store.set(f"cache:catalog:{LISTINGS_KEY}", b'"generation-1"')
+    await cache.store.set(f"cache:storefront:{SHELVES_KEY}", b'"generation-1"')
 
     answer = await post(http, price_changed("kajal"),
                         mint(accounts[EVENTS_CALLER], audience=URL))
@@ -83,6 +85,7 @@ async def test_an_admitted_event_reaches_the_function(
     assert answer.status_code == 200, answer.text
     assert await cache.store.get(f"cache:catalog:{product_key('kajal')}") is None
     assert await cache.store.get(f"cache:catalog:{LISTINGS_KEY}") is None  # every listing page
+    assert await cache.store.get(f"cache:storefront:{SHELVES_KEY}") is None  # the home shelves
 
 
 async def test_a_service_calls_through_the_client(

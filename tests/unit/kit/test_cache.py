@@ -8,7 +8,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from orchid.kit.cache import Cache
-from orchid.kit.kv import MemoryStore, StoreDown
+from orchid.kit.kv import KeyValueStore, MemoryStore, StoreDown
 from tests.support.clock import FakeClock
 
 INT = TypeAdapter(int)
@@ -115,6 +115,31 @@ async def test_a_load_racing_an_invalidation_is_not_stored() -> None:
     gate.set()
     assert await task == 1
     assert await store.get("cache:t:k") is None
+
+
+async def check_many(store: KeyValueStore, prefix: str) -> None:
+    """get_or_load_many on `store`: cached keys in one read, the rest by one load, an
+    invalidated key loaded again (shared with the Redis test)."""
+    cache = Cache(store, name=prefix)
+    asked: list[list[str]] = []
+
+    async def load(missing: list[str]) -> dict[str, int]:
+        asked.append(missing)
+        return {key: len(key) for key in missing if key != "gone"}  # one unknown key
+
+    first = await cache.get_or_load_many(["a", "bb", "gone"], load, adapter=INT)
+    assert first == {"a": 1, "bb": 2} and asked == [["a", "bb", "gone"]]
+    assert await store.mget(f"cache:{prefix}:bb", f"cache:{prefix}:none") == [b"2", None]
+    assert await cache.get_or_load_many(["bb", "a", "ccc"], load, adapter=INT) == {
+        "a": 1, "bb": 2, "ccc": 3}
+    assert asked[1:] == [["ccc"]]  # only the key not cached was loaded
+    await cache.invalidate("a")
+    await cache.get_or_load_many(["a", "bb"], load, adapter=INT)
+    assert asked[2:] == [["a"]]
+
+
+async def test_many_keys_read_in_one_round_and_load_only_the_missing() -> None:
+    await check_many(MemoryStore(), "t")
 
 
 def test_ttl_jitter_stays_within_bounds() -> None:

@@ -12,6 +12,9 @@ from orchid.kit.outbox import WarehouseOutbox, record
 from orchid.services.inventory.models import MovementKind, Stock, StockMovement
 
 SYSTEM = "system"  # the actor of changes no person asked for (checkouts, the sweeper)
+# The SKUs a transaction moved (in its session's info): their cached availability is dropped
+# once it commits (StaffOperations.writing).
+TOUCHED = "orchid.stock_touched"
 
 
 def move(session: AsyncSession, stock: Stock, kind: MovementKind, *, on_hand: int = 0,
@@ -19,6 +22,7 @@ def move(session: AsyncSession, stock: Stock, kind: MovementKind, *, on_hand: in
     """Add `on_hand` and `reserved` to a row locked by `lock_stock_rows`, and record why."""
     stock.on_hand += on_hand
     stock.reserved += reserved
+    session.info.setdefault(TOUCHED, set()).add(stock.sku)
     # The table's CHECK would catch this too, but only at flush time as an IntegrityError that
     # reserve() reads as a lost race on its key; failing here names the bug instead.
     if not 0 <= stock.reserved <= stock.on_hand:

@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 from functools import partial
 
 import structlog
+from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
 
+from orchid.kit.cache import Cache
 from orchid.kit.db import Database
 from orchid.kit.errors import InvalidInput
 from orchid.kit.orm import utcnow
@@ -32,19 +34,23 @@ from orchid.services.inventory.schemas import (
     ReserveRequest,
     parse,
 )
-from orchid.services.inventory.staff import StaffOperations
+from orchid.services.inventory.staff import StaffOperations, available_key
 
 log = structlog.get_logger("orchid.inventory")
 MAX_EXPIRE_BATCH = 5000
 # What a transition does to a reservation in its current status: move it, leave it, or refuse.
 Decide = Callable[[Reservation], bool]
+UNITS = TypeAdapter(int)
+# Every stock change drops its SKUs' entries as it commits (`writing`); the TTL bounds what a
+# change made outside this service (a restore, a seed into a running shop) leaves stale.
+AVAILABLE_TTL = 60.0
 
 
 class InventoryService(StaffOperations):
     """Stock per warehouse and SKU, reservations for checkouts, and the stock audit trail."""
 
-    def __init__(self, *, db: Database) -> None:
-        self.db = db
+    def __init__(self, *, db: Database, cache: Cache) -> None:
+        self.db, self.cache = db, cache
 
     @exposed(idempotent=True)
     async def availability(self, *, skus: list[str]) -> list[Availability]:
@@ -54,9 +60,17 @@ class InventoryService(StaffOperations):
         unique = list(dict.fromkeys(skus))
         if not unique:
             return []
-        found = await self.db.read(lambda s: repository.available(s, skus=unique))
-        return [Availability(sku=sku, available=max(0, found.get(sku, 0)),
-                             in_stock=found.get(sku, 0) > 0) for sku in unique]
+        keys = {available_key(sku): sku for sku in unique}
+
+        async def load(missing: list[str]) -> dict[str, int]:
+            wanted = [keys[key] for key in missing]
+            found = await self.db.read(lambda s: repository.available(s, skus=wanted))
+            return {available_key(sku): found.get(sku, 0) for sku in wanted}
+
+        units = await self.cache.get_or_load_many(list(keys), load, adapter=UNITS,
+                                                  ttl=AVAILABLE_TTL)
+        return [Availability(sku=sku, available=max(0, units[key]), in_stock=units[key] > 0)
+                for key, sku in keys.items()]
 
     @exposed(idempotent=True)
     async def reserve(self, *, key: str, lines: list[ReserveLine],
@@ -74,7 +88,7 @@ class InventoryService(StaffOperations):
             return reservations.same_or_mismatch(existing, request)
 
     async def _reserve(self, request: ReserveRequest) -> ReservationRead:
-        async with self.db.write() as s:
+        async with self.writing() as s:
             existing = await repository.get_reservation(s, key=request.key)
             if existing is not None:
                 return reservations.same_or_mismatch(await reservations.read(s, existing),
@@ -147,7 +161,7 @@ class InventoryService(StaffOperations):
         """Lock the reservation, ask `decide`, let it go to `status` if told; one transaction."""
 
         async def attempt() -> tuple[ReservationRead | None, bool]:
-            async with self.db.write() as s:
+            async with self.writing() as s:
                 reservation = await repository.get_reservation(s, key=key, lock=True)
                 if reservation is None:
                     return None, False
@@ -166,4 +180,4 @@ def _past_expiry(now: datetime, reservation: Reservation) -> bool:
 def build(resources: Resources, peers: Peers) -> InventoryService:
     """Build the inventory service on the warehouse database."""
     del peers  # only inventory's routes call a peer (accounts, to authenticate)
-    return InventoryService(db=resources.warehouse_db)
+    return InventoryService(db=resources.warehouse_db, cache=resources.cache("inventory"))

@@ -5,10 +5,13 @@ A part of `InventoryService` (its base class), kept apart so the reservation rul
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from orchid.kit.cache import Cache
 from orchid.kit.db import Database
 from orchid.kit.errors import InvalidInput
 from orchid.kit.orm import utcnow
@@ -19,7 +22,7 @@ from orchid.services.inventory.errors import (
     DuplicateWarehouse,
     WarehouseNotFound,
 )
-from orchid.services.inventory.ledger import move
+from orchid.services.inventory.ledger import TOUCHED, move
 from orchid.services.inventory.locking import lock_stock_rows, retry_lock_conflicts
 from orchid.services.inventory.models import MovementKind, Stock, Warehouse
 from orchid.services.inventory.schemas import (
@@ -34,10 +37,26 @@ from orchid.services.inventory.schemas import (
 )
 
 
+def available_key(sku: str) -> str:
+    """The cache key of a SKU's units available over the active warehouses."""
+    return f"available:{sku}"
+
+
 class StaffOperations:
     """Warehouses, restocks, stock counts and the movement history (staff only)."""
 
     db: Database
+    cache: Cache
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction on the warehouse database; the cached availability of every
+        SKU whose stock it moved is dropped once it has committed."""
+        async with self.db.write() as session:
+            yield session
+            touched = sorted(session.info.get(TOUCHED, ()))
+        if touched:
+            await self.cache.invalidate(*(available_key(sku) for sku in touched))
 
     @exposed()
     async def create_warehouse(self, *, data: WarehouseCreate) -> WarehouseRead:
@@ -102,7 +121,7 @@ class StaffOperations:
         warehouse = await self._ensure_row(code, sku)
 
         async def attempt() -> StockRead:
-            async with self.db.write() as s:
+            async with self.writing() as s:
                 rows = await lock_stock_rows(s, [sku])
                 stock = next(r for r in rows if r.warehouse_id == warehouse.id)
                 move(s, stock, kind, on_hand=delta(stock), reference=note, actor=actor,

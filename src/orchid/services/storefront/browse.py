@@ -41,16 +41,21 @@ async def _search(storefront: Storefront, query: SearchQuery) -> SearchPage | No
 @router.get("/")
 async def home(storefront: StorefrontDep, visitor: VisitorDep) -> Response:
     """The home page: departments, featured brands, bestsellers and new arrivals."""
-    peers = storefront.peers
-    bestsellers, newest, brands = await asyncio.gather(
+    return await page(storefront, visitor, "home.html",
+                      shelves=await storefront.fragment("home", lambda: _home(storefront)))
+
+
+async def _home(storefront: Storefront) -> str:
+    """The home page's shelves, the same for every shopper."""
+    bestsellers, newest, brands, tree = await asyncio.gather(
         _search(storefront, SearchQuery(sort="popular", in_stock=True, limit=8, facets=False)),
         _search(storefront, SearchQuery(sort="newest", in_stock=True, limit=4, facets=False)),
-        peers.catalog.list_brands())
-    return await page(storefront, visitor, "home.html", icons=DEPARTMENT_ICONS,
-                      bestsellers=bestsellers.items if bestsellers else [],
-                      newest=newest.items if newest else [],
-                      brands=sorted(brands, key=lambda b: b.name)[:FEATURED_BRANDS],
-                      brand_count=len(brands))
+        storefront.peers.catalog.list_brands(), departments(storefront))
+    return storefront.pages.html(
+        "home_shelves.html", icons=DEPARTMENT_ICONS, departments=tree,
+        bestsellers=bestsellers.items if bestsellers else [],
+        newest=newest.items if newest else [],
+        brands=sorted(brands, key=lambda b: b.name)[:FEATURED_BRANDS], brand_count=len(brands))
 
 
 def _find(nodes: list[CategoryNode], slug: str,

@@ -10,10 +10,15 @@ places it only where it runs.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from markupsafe import Markup
+from pydantic import TypeAdapter
+
+from orchid.kit.cache import Cache
 from orchid.services.cart.service import CART_TTL_SECONDS
 from orchid.services.storefront.assets import Assets
 from orchid.services.storefront.csrf import CsrfSigner
@@ -25,6 +30,12 @@ if TYPE_CHECKING:
     from orchid.platform import Resources
 
 HERE = Path(__file__).parent
+HTML = TypeAdapter(str)
+# Parts of pages that are the same for every shopper (the home page's shelves) are kept
+# rendered. Product events drop them all at once (the cache-invalidation function); the TTL
+# bounds what stock changes leave stale (a shelf shows only products in stock).
+SHELVES_KEY = "shelves"
+FRAGMENT_TTL = 30.0
 
 
 @dataclass(frozen=True)
@@ -48,13 +59,24 @@ class Storefront:
     """What every page handler needs: the peers, templates, static files and CSRF signer."""
 
     def __init__(self, *, config: StorefrontConfig, peers: Peers,
-                 assets: Assets | None = None) -> None:
+                 assets: Assets | None = None, fragments: Cache | None = None) -> None:
         self.config, self.peers = config, peers
         self.assets = assets or Assets.load(HERE / "static")
         self.pages = Pages(HERE / "templates", self.assets)
         self.csrf = CsrfSigner(secret_key=config.secret_key)
+        self.fragments = fragments
+
+    async def fragment(self, name: str, render: Callable[[], Awaitable[str]]) -> Markup:
+        """The HTML `render()` makes, kept for every shopper until the shelves change."""
+        if self.fragments is None:
+            return Markup(await render())  # our own autoescaping templates
+        generation = await self.fragments.generation(SHELVES_KEY)
+        html = await self.fragments.get_or_load(f"{name}:{generation}", render, adapter=HTML,
+                                                ttl=FRAGMENT_TTL)
+        return Markup(html)  # rendered by our own autoescaping templates
 
 
 def build(resources: Resources, peers: Peers) -> Storefront:
     """Assemble the storefront from the process's settings and its peers."""
-    return Storefront(config=StorefrontConfig.from_settings(resources.settings), peers=peers)
+    return Storefront(config=StorefrontConfig.from_settings(resources.settings), peers=peers,
+                      fragments=resources.cache("storefront"))
