@@ -22,6 +22,7 @@ from orchid.functions.reports_cli import app as reports_app
 from orchid.kit.observability import configure_logging
 from orchid.loadtest.cli import bench
 from orchid.monitoring.cli import drill, monitoring_app
+from orchid.ops.capacity_cli import capacity
 from orchid.ops.cli import ops_app
 from orchid.ops.traces_cli import traces_app
 from orchid.stack import cli as stack_cli
@@ -50,6 +51,7 @@ events_app.command("relay")(relay_command)
 app.add_typer(events_app, name="events")
 app.add_typer(functions_app, name="functions")
 app.add_typer(reports_app, name="reports")
+app.command(name="capacity")(capacity)
 
 
 def _settings(**overrides: object) -> Settings:
