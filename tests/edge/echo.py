@@ -24,6 +24,7 @@ class EchoServer:
 
     status: int = 200
     seen: list[Seen] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # more on every answer
 
     def __post_init__(self) -> None:
         owner = self
@@ -40,6 +41,8 @@ class EchoServer:
                 self.send_response(owner.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in owner.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from orchid.stack.servers import free_port
 from tests.edge.echo import EchoServer
 from tests.edge.running import BROWSER, EdgeFactory, RunningEdge
+from tests.support.waiting import until
 
 
 @pytest.fixture
@@ -103,3 +105,29 @@ def test_longest_route_prefix_wins(start_edge: EdgeFactory) -> None:
     finally:
         shop.stop()
         checkout.stop()
+
+
+def test_the_microcache_keeps_what_the_app_made_public_and_nothing_signed_in(
+        start_edge: EdgeFactory) -> None:
+    public = EchoServer(headers={"Cache-Control": "public, max-age=30"})
+    private = EchoServer(headers={"Cache-Control": "private, no-cache"})
+    try:
+        edge = start_edge(upstreams={"app": [public.address], "pages": [private.address]},
+                          routes={"/api/": "app", "/": "pages"}, waf=False)
+        for _ in range(3):
+            assert httpx.get(f"{edge.url}/api/v1/catalog/products/kajal",
+                             headers=BROWSER).status_code == 200
+        assert len(public.seen) == 1  # two of three from the edge's cache
+        signed_in = [{"Authorization": "Bearer token-1"}, {"Cookie": "orchid_session=s1"}]
+        for extra in signed_in:
+            httpx.get(f"{edge.url}/api/v1/catalog/products/kajal", headers={**BROWSER, **extra})
+        assert len(public.seen) == 3  # a request with a session always reaches the app
+        for _ in range(2):
+            httpx.get(f"{edge.url}/account", headers=BROWSER)
+        assert len(private.seen) == 2  # the app said private: never kept
+        until(lambda: len(edge.access_log()) == 7, timeout=10, what="7 lines logged")
+        statuses = [json.loads(line)["cache"] for line in edge.access_log()]
+        assert statuses.count("HIT") == 2 and statuses.count("BYPASS") == 2
+    finally:
+        public.stop()
+        private.stop()

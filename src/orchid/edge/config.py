@@ -19,7 +19,7 @@ from orchid.edge.geo import render_geo_map
 from orchid.edge.pages import write_pages
 from orchid.edge.plan import Bots, EdgePlan, Geo, Hosts, Limit, RateLimits, Tls
 from orchid.edge.policy import http_policy
-from orchid.edge.sites import security_headers, servers, tls_paths
+from orchid.edge.sites import MICROCACHE, security_headers, servers, tls_paths
 from orchid.edge.tls import ensure_self_signed
 from orchid.edge.waf import find_module, write_waf
 from orchid.stack.servers import ServerMissing, binary
@@ -70,8 +70,12 @@ def _http(plan: EdgePlan, geo_file: str | None, waf_rules: Path | None) -> str:
         "\"bytes\":$body_bytes_sent,\"request_time\":$request_time,\"upstream\":"
         "\"$upstream_addr\",\"upstream_status\":\"$upstream_status\",\"upstream_time\":"
         "\"$upstream_response_time\",\"block\":\"$edge_block\",\"bot_score\":"
-        "\"$edge_bot_score\",\"agent\":\"$http_user_agent\"}';",
+        "\"$edge_bot_score\",\"cache\":\"$upstream_cache_status\",\"agent\":"
+        "\"$http_user_agent\"}';",
         f"access_log {logs / 'access.log'} edge buffer=64k flush=1s;",
+        # The microcache (sites.py): what the app marks public, kept seconds, for anyone.
+        f"proxy_cache_path {plan.prefix / 'cache'} levels=1:2 keys_zone={MICROCACHE}:10m "
+        "max_size=256m inactive=2m use_temp_path=off;",
         *real_ip,
         "ssl_protocols TLSv1.2 TLSv1.3;",
         "ssl_prefer_server_ciphers off;",
@@ -146,7 +150,8 @@ def render(plan: EdgePlan) -> Path:
                             "libnginx-mod-http-modsecurity modsecurity-crs")
     include = plan.conf_dir / "orchid"
     include.mkdir(parents=True, exist_ok=True)
-    for folder in (plan.prefix / "logs", *(plan.prefix / "temp" / n for n in TEMP_DIRS)):
+    for folder in (plan.prefix / "logs", plan.prefix / "cache",
+                   *(plan.prefix / "temp" / n for n in TEMP_DIRS)):
         folder.mkdir(parents=True, exist_ok=True)
     write_pages(plan.prefix / "html" / "__edge")
     geo_file = None

@@ -13,6 +13,22 @@ from pathlib import Path
 from orchid.edge.plan import EdgePlan, Limit
 
 HEALTH = ("/healthz", "/readyz")
+# A microcache on the shop host: nginx keeps an answer only when the app said so (Cache-Control
+# public with a max-age: the catalog's and search's reads), never one that sets a cookie, and
+# never for a request that carries a session — a signed-in page or a bag is not cacheable by
+# the app's own headers, and the bypass makes that a second, independent rule. A burst for one
+# product waits for one upstream request (the lock) and is served the stale copy meanwhile.
+MICROCACHE = "edge_micro"
+MICROCACHE_RULES = (
+    f"proxy_cache {MICROCACHE};",
+    "proxy_cache_key $scheme$host$request_uri;",
+    "proxy_cache_lock on;",
+    "proxy_cache_lock_timeout 2s;",
+    "proxy_cache_use_stale updating error timeout http_502 http_503 http_504;",
+    "proxy_cache_background_update on;",
+    "proxy_cache_bypass $http_authorization $cookie_orchid_session;",
+    "proxy_no_cache $http_authorization $cookie_orchid_session;",
+)
 HIDDEN = ("/internal/", "/metrics")  # never on a public listener
 
 
@@ -76,6 +92,8 @@ def _location(plan: EdgePlan, location: Location, *, manage: bool) -> str:
                  "limit_except GET HEAD { deny all; }"]
     elif plan.waf:
         body.append("modsecurity on;")
+    if location.kind == "dynamic" and not manage:
+        body += MICROCACHE_RULES
     body.append(f"proxy_pass http://{location.group};")
     inner = "\n".join(f"        {line}" for line in body if line)
     return f"    location {location.path} {{\n{inner}\n    }}"
