@@ -8,9 +8,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from orchid.services.catalog.schemas import ProductUpdate
+from orchid.services.catalog.schemas import CategoryCreate, ProductUpdate
 from orchid.services.registry import Services
-from orchid.services.storefront.service import SHELVES_KEY
+from orchid.services.storefront.service import DEPARTMENTS_SECONDS, SHELVES_KEY, Storefront
+from tests.support.clock import FakeClock
 from tests.support.waiting import until_async
 from tests.unit.cart_factories import KAJAL, KOHL, stock_kajal
 
@@ -196,3 +197,17 @@ async def test_static_files_and_pictures_are_served_with_caching(api: httpx.Asyn
     picture = await api.get("/img/p/kajal.svg", params={"sku": KOHL})
     assert picture.headers["content-type"] == "image/svg+xml"
     assert picture.text.startswith("<svg") and "#1A1A1A" in picture.text
+
+
+async def test_the_departments_are_kept_decoded_for_a_few_seconds(app: FastAPI) -> None:
+    shop = app.state.services.storefront
+    clock = FakeClock()
+    storefront = Storefront(config=shop.config, peers=shop.peers, assets=shop.assets,
+                            clock=clock.monotonic)
+    catalog = app.state.services.catalog
+    before = [d.slug for d in await storefront.departments()]
+    await catalog.create_category(data=CategoryCreate(slug="wellness", name="Wellness"))
+    clock.advance(DEPARTMENTS_SECONDS - 0.5)
+    assert [d.slug for d in await storefront.departments()] == before  # kept
+    clock.advance(0.5)
+    assert "wellness" in [d.slug for d in await storefront.departments()]  # read again

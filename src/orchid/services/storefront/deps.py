@@ -42,7 +42,7 @@ def customer_id(visitor: Visitor) -> str:
 async def departments(storefront: Storefront) -> list[CategoryNode]:
     """Return the top-level categories for the navigation (none while the catalog is down)."""
     try:
-        return await storefront.peers.catalog.list_categories()
+        return await storefront.departments()
     except OrchidError:
         return []
 

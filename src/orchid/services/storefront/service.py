@@ -10,6 +10,7 @@ places it only where it runs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,9 @@ from markupsafe import Markup
 from pydantic import TypeAdapter
 
 from orchid.kit.cache import Cache
+from orchid.kit.clock import Clock
 from orchid.services.cart.service import CART_TTL_SECONDS
+from orchid.services.catalog.schemas import CategoryNode
 from orchid.services.storefront.assets import Assets
 from orchid.services.storefront.csrf import CsrfSigner
 from orchid.services.storefront.peers import Peers
@@ -36,6 +39,9 @@ HTML = TypeAdapter(str)
 # bounds what stock changes leave stale (a shelf shows only products in stock).
 SHELVES_KEY = "shelves"
 FRAGMENT_TTL = 30.0
+# Every page shows the departments: the tree is kept decoded in the process for a few seconds
+# rather than read from the catalog's cache and validated on each page.
+DEPARTMENTS_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -59,12 +65,23 @@ class Storefront:
     """What every page handler needs: the peers, templates, static files and CSRF signer."""
 
     def __init__(self, *, config: StorefrontConfig, peers: Peers,
-                 assets: Assets | None = None, fragments: Cache | None = None) -> None:
+                 assets: Assets | None = None, fragments: Cache | None = None,
+                 clock: Clock = time.monotonic) -> None:
         self.config, self.peers = config, peers
         self.assets = assets or Assets.load(HERE / "static")
         self.pages = Pages(HERE / "templates", self.assets)
         self.csrf = CsrfSigner(secret_key=config.secret_key)
         self.fragments = fragments
+        self._clock = clock
+        self._departments: tuple[float, list[CategoryNode]] = (float("-inf"), [])
+
+    async def departments(self) -> list[CategoryNode]:
+        """The category tree for the navigation (kept `DEPARTMENTS_SECONDS`)."""
+        read_at, tree = self._departments
+        if self._clock() - read_at >= DEPARTMENTS_SECONDS:
+            tree = await self.peers.catalog.list_categories()
+            self._departments = (self._clock(), tree)
+        return tree
 
     async def fragment(self, name: str, render: Callable[[], Awaitable[str]]) -> Markup:
         """The HTML `render()` makes, kept for every shopper until the shelves change."""
