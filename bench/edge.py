@@ -187,9 +187,13 @@ def main() -> None:
         parser.error("keep the whole load under 30 s: seconds × 6 runs")
     with tempfile.TemporaryDirectory(prefix="orchid-bench-edge-") as folder:
         runs = measure(args, Path(folder))
-    text = report(runs, args)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text)
+    publish(RESULTS, report(runs, args))
+
+
+def publish(path: Path, text: str) -> None:
+    """Write a bench's markdown into bench/results and print it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
     print(text)
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.edge import commit, cpu_ns, parse, wrk
+from bench.edge import commit, cpu_ns, parse, publish, wrk
 from bench.shop import embedded
 from orchid.loadtest.report import machine
 
@@ -150,10 +150,7 @@ def main() -> None:
             rows += [measure(app.url, app.proc.pid, e, args) for e in endpoints(slug)]
         finally:
             app.stop()
-    text = report(rows, args)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(text)
-    print(text)
+    publish(RESULTS, report(rows, args))
 
 
 if __name__ == "__main__":
