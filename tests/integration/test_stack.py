@@ -311,8 +311,9 @@ def test_a_price_change_reaches_search_and_the_catalog_without_the_polling_sync(
 
         until(lambda: search_price(shop, product) == new_price, timeout=20,
               what="the new price in the search results")
-        assert shop.get(f"/api/v1/catalog/products/{product['slug']}").json()[
-            "price_paise"] == new_price
+        # The edge keeps a public answer for its max-age (10 s): then the new price.
+        until(lambda: shop.get(f"/api/v1/catalog/products/{product['slug']}").json()[
+            "price_paise"] == new_price, timeout=20, what="the new price on the product")
 
 
 def search_price(shop: httpx.Client, product: dict[str, Any]) -> int | None:
