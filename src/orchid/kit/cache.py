@@ -42,6 +42,7 @@ from orchid.kit.metrics import CACHE_REQUESTS
 
 T = TypeVar("T")
 GENERATION = TypeAdapter(str)
+log = structlog.get_logger("orchid.cache")
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,6 @@ class Entry(Generic[T]):
     load: Callable[[], Awaitable[T]]
     adapter: TypeAdapter[T]
     ttl: float | None = None
-log = structlog.get_logger("orchid.cache")
 
 
 class Cache:
