@@ -11,8 +11,8 @@ A group of entries too many to name (every page of a listing, every search) live
 generation: `generation(key)` is a token that keys the group's entries, and `invalidate(key)`
 starts a new one — the old entries are never read again and age out by their TTL:
 
-    token = await cache.generation("listings")
-    page = await cache.get_or_load(f"list:{token}:{digest}", load_page, adapter=PAGE)
+    key = await cache.in_generation("listings", f"list:{digest_of(query)}")
+    page = await cache.get_or_load(key, load_page, adapter=PAGE)
 
 Invalidation deletes twice: now, and again `settle` seconds later, because a reader on a replica
 that had not yet applied the write may have refilled the key with the old value in between.
@@ -25,6 +25,7 @@ Invalidations that could not reach the store are retried on the next successful 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 import time
 import uuid
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import structlog
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from orchid.kit.clock import Clock, Sleep
 from orchid.kit.errors import Unavailable
@@ -43,6 +44,11 @@ from orchid.kit.metrics import CACHE_REQUESTS
 T = TypeVar("T")
 GENERATION = TypeAdapter(str)
 log = structlog.get_logger("orchid.cache")
+
+
+def digest_of(asked: BaseModel) -> str:
+    """A short key part naming what was asked (a query with a cursor is long)."""
+    return hashlib.blake2b(asked.model_dump_json().encode(), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,10 @@ class Cache:
             return uuid.uuid4().hex
 
         return await self.get_or_load(key, new, adapter=GENERATION)
+
+    async def in_generation(self, group: str, name: str) -> str:
+        """The key of `name` within the current generation of `group`."""
+        return f"{name}:{await self.generation(group)}"
 
     async def _load_once(self, full_key: str, loader: Callable[[], Awaitable[T]],
                          adapter: TypeAdapter[T], ttl: float | None) -> T:

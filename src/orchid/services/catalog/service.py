@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -12,7 +11,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchid.kit.cache import Cache, Entry
+from orchid.kit.cache import Cache, Entry, digest_of
 from orchid.kit.db import Database
 from orchid.kit.errors import Conflict, InvalidInput
 from orchid.kit.pagination import decode_cursor, encode_cursor
@@ -74,12 +73,6 @@ def product_key(slug: str) -> str:
     return f"product:{slug}"
 
 
-def listing_key(generation: str, query: ProductQuery) -> str:
-    """Return the cache key of one listing page (a digest: a cursor makes queries long)."""
-    digest = hashlib.blake2b(query.model_dump_json().encode(), digest_size=16).hexdigest()
-    return f"list:{generation}:{digest}"
-
-
 class CatalogService:
     """Brands, the category tree, products, variants and their prices."""
 
@@ -96,9 +89,8 @@ class CatalogService:
         return await self.cache.json(await self._listing(query))
 
     async def _listing(self, query: ProductQuery) -> Entry[ProductPage]:
-        generation = await self.cache.generation(LISTINGS_KEY)
-        return Entry(listing_key(generation, query), lambda: self._list_products(query),
-                     PRODUCT_PAGE)
+        key = await self.cache.in_generation(LISTINGS_KEY, f"list:{digest_of(query)}")
+        return Entry(key, lambda: self._list_products(query), PRODUCT_PAGE)
 
     async def _list_products(self, query: ProductQuery) -> ProductPage:
         after: tuple[Any, int] | None = None

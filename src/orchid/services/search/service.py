@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -13,9 +12,10 @@ from typing import TypeVar
 import structlog
 from pydantic import BaseModel, TypeAdapter
 
-from orchid.kit.cache import Cache, Entry
+from orchid.kit.cache import Cache, Entry, digest_of
 from orchid.kit.clock import Clock
 from orchid.kit.errors import OrchidError
+from orchid.kit.kv import MemoryStore
 from orchid.kit.placement import exposed
 from orchid.platform import Resources
 from orchid.services.catalog.schemas import CategoryNode
@@ -65,7 +65,9 @@ class SearchService:
                  peers: Peers | None = None, auto_sync_seconds: float | None = 5.0,
                  cache: Cache | None = None, clock: Clock = time.monotonic) -> None:
         self.engines, self.reader, self.indexer = engines, reader, indexer
-        self.peers, self.auto_sync_seconds, self.cache = peers, auto_sync_seconds, cache
+        self.peers, self.auto_sync_seconds = peers, auto_sync_seconds
+        # Without a shared store (a test's service on its own), the process's memory.
+        self.cache = cache or Cache(MemoryStore(), name="search")
         self._clock = clock
         self._labels = Labels()
         self._sync_lock = asyncio.Lock()
@@ -76,28 +78,20 @@ class SearchService:
     @exposed(idempotent=True)
     async def search(self, *, query: SearchQuery) -> SearchPage:
         """Return one page of products matching `query`, with facets."""
-        entry = await self._search(query)
-        return await entry.load() if self.cache is None else await self.cache.value(entry)
+        return await self.cache.value(await self._search(query))
 
     async def search_json(self, query: SearchQuery) -> bytes:
         """`search`'s answer as JSON (for this process's own route)."""
-        entry = await self._search(query)
-        if self.cache is None:
-            return SEARCH_PAGE.dump_json(await entry.load())
-        return await self.cache.json(entry)
+        return await self.cache.json(await self._search(query))
 
     @exposed(idempotent=True)
     async def suggest(self, *, q: str, limit: int = 10) -> SuggestPage:
         """Return brands, then product names, completing `q` (at most `limit`)."""
-        entry = await self._suggest(q, limit)
-        return await entry.load() if self.cache is None else await self.cache.value(entry)
+        return await self.cache.value(await self._suggest(q, limit))
 
     async def suggest_json(self, q: str, limit: int) -> bytes:
         """`suggest`'s answer as JSON (for this process's own route)."""
-        entry = await self._suggest(q, limit)
-        if self.cache is None:
-            return SUGGEST_PAGE.dump_json(await entry.load())
-        return await self.cache.json(entry)
+        return await self.cache.json(await self._suggest(q, limit))
 
     async def _search(self, query: SearchQuery) -> Entry[SearchPage]:
         await self._keep_fresh()
@@ -133,15 +127,11 @@ class SearchService:
     async def _entry(self, kind: str, asked: BaseModel, load: Callable[[], Awaitable[Page]],
                      adapter: TypeAdapter[Page]) -> Entry[Page]:
         """The cache entry of a read, keyed by what was asked within the index's generation."""
-        if self.cache is None:
-            return Entry(kind, load, adapter)
-        generation = await self.cache.generation(INDEX_KEY)
-        digest = hashlib.blake2b(asked.model_dump_json().encode(), digest_size=16).hexdigest()
-        return Entry(f"{kind}:{generation}:{digest}", load, adapter, RESULTS_TTL)
+        key = await self.cache.in_generation(INDEX_KEY, f"{kind}:{digest_of(asked)}")
+        return Entry(key, load, adapter, RESULTS_TTL)
 
     async def _index_changed(self) -> None:
-        if self.cache is not None:
-            await self.cache.invalidate(INDEX_KEY)
+        await self.cache.invalidate(INDEX_KEY)
 
     @exposed(idempotent=True)
     async def sync_once(self) -> SyncReport:

@@ -87,9 +87,8 @@ class Storefront:
         """The HTML `render()` makes, kept for every shopper until the shelves change."""
         if self.fragments is None:
             return Markup(await render())  # our own autoescaping templates
-        generation = await self.fragments.generation(SHELVES_KEY)
-        html = await self.fragments.get_or_load(f"{name}:{generation}", render, adapter=HTML,
-                                                ttl=FRAGMENT_TTL)
+        key = await self.fragments.in_generation(SHELVES_KEY, name)
+        html = await self.fragments.get_or_load(key, render, adapter=HTML, ttl=FRAGMENT_TTL)
         return Markup(html)  # rendered by our own autoescaping templates
 
 
