@@ -115,8 +115,11 @@ class Settings(BaseSettings):
     # Events: publish this process's databases' outboxes from inside it (embedded: to the
     # in-process bus). Several processes may all do it (the relay locks rows with SKIP LOCKED).
     events_relay: bool = True
-    # How long an idle relay waits before it looks again (a plain read of one index entry).
-    events_relay_idle_seconds: float = 0.2
+    # How long an idle relay waits before it looks again on its own (a plain read of one index
+    # entry): writers ring it awake as they commit (kit/doorbell.py), so this only bounds how
+    # late an event whose ring was lost goes out — or one written by a process that cannot
+    # ring this relay (no shared Redis).
+    events_relay_idle_seconds: float = 2.0
     # The bus: Google Pub/Sub of this project when set (the emulator when PUBSUB_EMULATOR_HOST
     # is, which the client reads itself); otherwise the process's own in-process bus.
     pubsub_project: str | None = None

@@ -15,6 +15,7 @@ from orchid.config import Settings
 from orchid.events.bus import Bus, InProcessBus, bus_of
 from orchid.kit.cache import Cache
 from orchid.kit.db import Database
+from orchid.kit.doorbell import Doorbell
 from orchid.kit.kv import KeyValueStore, MemoryStore, RedisStore
 from orchid.kit.ratelimit import RateLimiter
 
@@ -47,14 +48,18 @@ class Resources:
             RedisStore.from_url(settings.redis_url, timeout=settings.redis_timeout_seconds,
                                 max_connections=settings.redis_max_connections)
             if settings.redis_url else MemoryStore())
+        # Writers ring the relay through Redis when there is one: it may run in another process.
+        redis = store.client if isinstance(store, RedisStore) else None
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.peer_timeout_seconds, connect=1.0),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
         return cls(
             settings=settings,
-            main_db=Database("main", settings.main_url(), settings.main_replica_urls, **routing),
+            main_db=Database("main", settings.main_url(), settings.main_replica_urls,
+                             doorbell=Doorbell("orchid:outbox:main", redis), **routing),
             warehouse_db=Database("warehouse", settings.warehouse_url(),
-                                  settings.warehouse_replica_urls, **routing),
+                                  settings.warehouse_replica_urls,
+                                  doorbell=Doorbell("orchid:outbox:warehouse", redis), **routing),
             store=store,
             http=http,
             bus=bus_of(settings.pubsub_project),
@@ -87,5 +92,7 @@ class Resources:
             await cache.close()
         await self.main_db.close()
         await self.warehouse_db.close()
+        await self.main_db.doorbell.close()
+        await self.warehouse_db.doorbell.close()
         await self.store.close()
         await self.http.aclose()

@@ -263,15 +263,19 @@ def test_the_events_relay_publishes_both_outboxes_as_its_own_identity() -> None:
     account = of_kind(docs, "ServiceAccount")["relay"]["metadata"]["annotations"]
     assert account["iam.gke.io/gcp-service-account"] == (
         ENVIRONMENTS["prod"].service_account("relay"))
-    # Prometheus alone reaches it; it reaches its databases (the overlay's egress) and Google.
+    # Prometheus alone reaches it; it reaches its databases and Redis, whose channel its
+    # writers ring it awake on (the overlay's egress), and Google.
     policies = of_kind(docs, "NetworkPolicy")
     own = policies["relay"]["spec"]
     assert own["egress"] == [] and [s["namespaceSelector"]["matchLabels"] for s in
                                     own["ingress"][0]["from"]] == [
         {"kubernetes.io/metadata.name": "monitoring"}]
     stores = policies["relay-stores"]["spec"]["egress"]
-    assert stores == [{"to": [{"ipBlock": {"cidr": ENVIRONMENTS["prod"].ranges.private_services}}],
-                       "ports": [{"protocol": "TCP", "port": overlays.CLOUD_SQL_PORT}]}]
+    private = [{"ipBlock": {"cidr": ENVIRONMENTS["prod"].ranges.private_services}}]
+    assert stores == [{"to": private, "ports": [{"protocol": "TCP",
+                                                 "port": overlays.CLOUD_SQL_PORT}]},
+                      {"to": private, "ports": [{"protocol": "TCP", "port": port}
+                                                for port in overlays.REDIS_PORTS]}]
     # Scraped as the job EventsRelayDown watches.
     monitor = of_kind(docs, "PodMonitor")["orchid-relay"]["spec"]
     assert monitor["selector"]["matchLabels"]["app.kubernetes.io/component"] == \

@@ -6,8 +6,12 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
+
+import pytest
 
 from orchid.monitoring.probe import read_database, read_elasticsearch, read_redis
+from orchid.ops import mysql, topology
 from tests.support.elasticsearch import Elasticsearch
 from tests.support.ops import cluster_of
 from tests.support.servers import MariaDBPair, Redis
@@ -29,20 +33,53 @@ def test_members_report_their_roles_replication_and_load(main_db_pair: MariaDBPa
     assert values(samples, "orchid_db_connections")["main-a"] >= 1
 
 
-def test_a_hung_replica_is_reported_down_without_waiting_for_it(
-        main_db_pair: MariaDBPair) -> None:
+@pytest.fixture
+def kept() -> Iterator[mysql.Connections]:
+    connections = mysql.Connections()
+    yield connections
+    connections.close()
+
+
+def test_kept_connections_read_what_the_client_reads(main_db_pair: MariaDBPair,
+                                                      kept: mysql.Connections) -> None:
     cluster = cluster_of(main_db_pair, "main", ["main-a", "main-b"])
+    by_client = topology.read(cluster)
+    by_connection = topology.read(cluster, via=kept)
+    for client, connection in zip(by_client.states, by_connection.states, strict=True):
+        assert connection.reachable and connection.role == client.role
+        assert (connection.io_running, connection.sql_running, connection.master) == \
+            (client.io_running, client.sql_running, client.master)
+        assert connection.binlog == client.binlog and connection.applied == client.applied
+    # NULL, numbers and text come back as the client prints them.
+    member = cluster.members[0]
+    assert mysql.run(member, cluster.admin, "SELECT NULL AS n, 7 AS i, 1.50 AS d, 'x' AS t",
+                     via=kept) == mysql.run(member, cluster.admin,
+                                            "SELECT NULL AS n, 7 AS i, 1.50 AS d, 'x' AS t")
+    with pytest.raises(mysql.SqlFailed, match="main-a"):
+        mysql.run(member, cluster.admin, "SELECT no_such_column", via=kept)
+    assert mysql.run(member, cluster.admin, "SELECT 1 AS one", via=kept) == [{"one": "1"}]
+
+
+@pytest.mark.parametrize("kept_connections", [False, True], ids=["client", "kept"])
+def test_a_hung_replica_is_reported_down_without_waiting_for_it(
+        main_db_pair: MariaDBPair, kept: mysql.Connections, kept_connections: bool) -> None:
+    cluster = cluster_of(main_db_pair, "main", ["main-a", "main-b"])
+    via = kept if kept_connections else None
+    read_database(cluster, via=via)  # kept connections: opened before the member hangs
     replica = main_db_pair.replicas[0]
     os.kill(replica.pid, signal.SIGSTOP)
     try:
         began = time.monotonic()
-        samples = read_database(cluster, timeout=2).samples
+        samples = read_database(cluster, timeout=2, via=via).samples
         took = time.monotonic() - began
     finally:
         os.kill(replica.pid, signal.SIGCONT)
     assert values(samples, "orchid_db_member_up") == {"main-a": 1, "main-b": 0}
     assert values(samples, "orchid_db_member_writable") == {"main-a": 1, "main-b": 0}
     assert took < 10, took  # bounded by the timeout, not by the hung server
+    # Back again: the broken connection was dropped, and the next reading opens a new one.
+    samples = read_database(cluster, via=via).samples
+    assert values(samples, "orchid_db_member_up") == {"main-a": 1, "main-b": 1}
 
 
 def test_redis_and_elasticsearch_up_and_down(redis_server: Redis,

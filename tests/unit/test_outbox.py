@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from orchid.events.bus import InProcessBus
 from orchid.events.relay import Relay
@@ -233,3 +233,48 @@ async def test_the_migrations_make_the_processed_events_table_the_model_describe
 
     assert await schema_differences(db, MainBase.metadata,
                                     {ProcessedEvent.__tablename__}) == []
+
+
+async def test_a_commit_with_events_rings_the_doorbell_and_nothing_else_does(
+        main_db: Database) -> None:
+    await write(main_db, [("order.placed", "OR-1")])
+    assert await main_db.doorbell.wait(0) is True
+    assert await main_db.doorbell.wait(0) is False  # one ring wakes one look
+    with pytest.raises(RuntimeError):
+        await write(main_db, [("order.placed", "OR-2")], fail=True)
+    assert await main_db.doorbell.wait(0) is False  # rolled back: nothing to announce
+    async with main_db.write() as session:  # a write that records no event
+        await session.execute(delete(MainOutbox).where(MainOutbox.seq < 0))
+    assert await main_db.doorbell.wait(0) is False
+
+
+async def test_an_idle_relay_wakes_when_a_commit_rings_not_when_its_idle_time_ends(
+        main_db: Database, bus: InProcessBus) -> None:
+    class Counting(Relay):
+        looks = 0
+
+        async def publish_batch(self) -> list[Event]:
+            sent = await super().publish_batch()
+            self.looks += 1
+            return sent
+
+    received = Received(bus, "orders")
+    relay, stop = Counting(main_db, MainOutbox, bus), asyncio.Event()
+    loop = asyncio.create_task(relay.run(stop, idle=3600))  # polling alone: an hour's wait
+    try:
+        await until_async(lambda: _true(relay.looks == 1), timeout=10, what="the first look")
+        await write(main_db, [("order.placed", "OR-1")])
+
+        async def delivered() -> bool:
+            await bus.drain()
+            return len(received.events) == 1
+
+        await until_async(delivered, timeout=10, what="the event, rung awake")
+    finally:
+        stop.set()
+        await loop
+    assert relay.looks == 2  # the first look, then one more — woken by the commit's ring
+
+
+async def _true(value: bool) -> bool:
+    return value

@@ -135,7 +135,8 @@ def task_callers(group: Group) -> list[str]:
 PROBE = "probe"  # the stores' probe (deploy/probe.py): reads Cloud SQL through Google's APIs
 PROBE_STORES = frozenset({REDIS, ELASTICSEARCH})  # what it reads by URL, from its secrets
 RELAY = "relay"  # the events relay (deploy/relay.py): both outboxes to Pub/Sub
-RELAY_STORES = frozenset({MAIN_DB, WAREHOUSE_DB})
+# Redis: the writers ring the relay awake through it as they commit (kit/doorbell.py).
+RELAY_STORES = frozenset({MAIN_DB, WAREHOUSE_DB, REDIS})
 
 
 def google_identities() -> list[str]:

@@ -17,10 +17,12 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 from google.api_core import exceptions
+from redis import asyncio as aioredis
 
 from orchid.config import Settings, load_settings
 from orchid.events.relay import Relay
 from orchid.kit.db import Database
+from orchid.kit.doorbell import Doorbell
 from orchid.kit.errors import install_error_handlers
 from orchid.kit.observability import configure_logging, health_router
 from orchid.kit.outbox import MainOutbox, OutboxTable, WarehouseOutbox
@@ -40,9 +42,15 @@ def relay_app(settings: Settings, databases: list[str], *, workers: int = 1) -> 
     urls: dict[str, tuple[str, list[str], OutboxTable]] = {
         "main": (settings.main_url(), settings.main_replica_urls, MainOutbox),
         "warehouse": (settings.warehouse_url(), settings.warehouse_replica_urls, WarehouseOutbox)}
+    # The writers ring through Redis (kit/doorbell.py) when the relay shares theirs.
+    timeout = settings.redis_timeout_seconds
+    redis = (aioredis.Redis.from_url(settings.redis_url, socket_timeout=timeout,
+                                     socket_connect_timeout=timeout)
+             if settings.redis_url else None)
     dbs = {name: Database(name, urls[name][0], urls[name][1],
-                          max_lag=settings.replica_max_lag_seconds,
-                          pool_size=workers + 1) for name in databases}
+                          max_lag=settings.replica_max_lag_seconds, pool_size=workers + 1,
+                          doorbell=Doorbell(f"orchid:outbox:{name}", redis))
+           for name in databases}
     stop = asyncio.Event()
 
     @contextlib.asynccontextmanager
@@ -70,6 +78,8 @@ def relay_app(settings: Settings, databases: list[str], *, workers: int = 1) -> 
             await bus.close()
             for db in dbs.values():
                 await db.close()
+            if redis is not None:
+                await redis.aclose()
 
     app = FastAPI(title="Orchid events relay", lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url=None)

@@ -131,8 +131,14 @@ class Relay:
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.1,
                   backlog_every: float = 5.0, purge_every: float = 300.0) -> None:
-        """Publish until `stop` is set; wait `idle` seconds when there was nothing to send, and
-        longer (up to 5 s) while the database or the bus keeps failing."""
+        """Publish until `stop` is set. With nothing to send, sleep until a writer rings the
+        database's doorbell (kit/doorbell.py) or `idle` seconds pass — longer (up to 5 s) while
+        the database or the bus keeps failing."""
+        async with self.db.doorbell.listening():
+            await self._run(stop, idle, backlog_every, purge_every)
+
+    async def _run(self, stop: asyncio.Event, idle: float, backlog_every: float,
+                   purge_every: float) -> None:
         loop = asyncio.get_running_loop()
         next_backlog = next_purge = loop.time()
         failures = 0
@@ -154,10 +160,7 @@ class Relay:
                 sent = []
             if len(sent) < self.batch:
                 pause = idle if not failures else min(idle * 2 ** failures, 5.0)
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=pause)
-                except TimeoutError:
-                    pass
+                await self.db.doorbell.wait(pause, unless=stop)
 
 
 async def _any_unsent(table: OutboxTable, session: AsyncSession) -> bool:

@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import (
 
 from orchid.kit import consistency
 from orchid.kit.clock import Clock
+from orchid.kit.doorbell import Doorbell
 from orchid.kit.errors import Unavailable
 from orchid.kit.metrics import DB_NODE_SKIPPED, DB_SESSIONS
 
@@ -55,6 +56,8 @@ log = structlog.get_logger("orchid.db")
 CONNECTION_ERRORS = (OperationalError, InterfaceError, OSError, TimeoutError)
 READ_ONLY = 1290  # ER_OPTION_PREVENTS_STATEMENT: the server runs with --read-only
 WRITE_OPTION = "orchid_write"
+# Set in a session's info by a write that left rows for the outbox relay (kit/outbox.py).
+OUTBOX_WRITTEN = "orchid_outbox_written"
 
 
 # MariaDB: 1213 deadlock (the transaction was rolled back), 1205 lock wait timeout.
@@ -165,8 +168,10 @@ class Database:
     def __init__(self, name: str, primary_url: str, replica_urls: list[str] | None = None, *,
                  max_lag: float = 2.0, retry_after: float = 5.0, check_interval: float = 1.0,
                  ryw_window: float = 5.0, pool_size: int = 10,
-                 clock: Clock = time.monotonic) -> None:
+                 clock: Clock = time.monotonic, doorbell: Doorbell | None = None) -> None:
         self.name, self._clock = name, clock
+        # Rung after a write that left rows for a poller (OUTBOX_WRITTEN): the outbox relay.
+        self.doorbell = doorbell or Doorbell(f"orchid:outbox:{name}")
         self.primary = Node("primary", "primary", make_engine(primary_url, pool_size=pool_size),
                             _address(primary_url))
         self.replicas = [Node(f"replica-{i + 1}", "replica", make_engine(url, pool_size=pool_size),
@@ -226,6 +231,8 @@ class Database:
             async with primary.sessions() as session, session.begin():
                 await session.connection(execution_options={WRITE_OPTION: True})
                 yield session
+            if session.info.get(OUTBOX_WRITTEN):
+                self.doorbell.ring()
         except (*CONNECTION_ERRORS, DBAPIError) as exc:
             if is_lock_conflict(exc):
                 # Rolled back whole by the server: the client may send it again (checkouts carry

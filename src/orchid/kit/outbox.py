@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from orchid.kit import tracing
+from orchid.kit.db import OUTBOX_WRITTEN
 from orchid.kit.orm import MainBase, UTCDateTime, WarehouseBase, utcnow
 
 SCHEMA_VERSION = 1  # of an event's payload, per type; bumped when a payload changes shape
@@ -109,6 +110,7 @@ def record(session: AsyncSession | Session, table: OutboxTable, type: str, aggre
                   payload=payload, occurred_at=now or utcnow(), version=version,
                   traceparent=headers.get("traceparent"),
                   request_id=str(request_id) if request_id else None)
+    session.info[OUTBOX_WRITTEN] = True  # the database rings the relay once this commits
     session.add(table(event_id=event.id, type=event.type, aggregate_type=aggregate_type,
                       aggregate_id=aggregate_id, occurred_at=event.occurred_at,
                       version=version, payload=payload, traceparent=event.traceparent,

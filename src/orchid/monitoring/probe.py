@@ -60,11 +60,12 @@ class Reading:
         self.samples.append((name, labels or {}, float(value), counter))
 
 
-def read_database(cluster: Cluster, *, timeout: float = 3) -> Reading:
+def read_database(cluster: Cluster, *, timeout: float = 3,
+                  via: mysql.Connections | None = None) -> Reading:
     """Each member: up, writable, replication threads and lag, and a few status counters."""
     reading = Reading()
     where = {"database": cluster.database}
-    for state in topology.read(cluster, timeout=timeout).states:
+    for state in topology.read(cluster, timeout=timeout, via=via).states:
         at = {**where, "member": state.name}
         reading.add("orchid_db_member_up", state.reachable, at)
         reading.add("orchid_db_member_writable", state.role == "primary", at)
@@ -74,16 +75,17 @@ def read_database(cluster: Cluster, *, timeout: float = 3) -> Reading:
             if state.seconds_behind is not None:
                 reading.add("orchid_db_replication_lag_seconds", state.seconds_behind, at)
         if state.reachable:
-            reading.samples += _status(cluster, state.name, at, timeout)
+            reading.samples += _status(cluster, state.name, at, timeout, via)
     return reading
 
 
-def _status(cluster: Cluster, name: str, at: dict[str, str],
-            timeout: float) -> list[tuple[str, dict[str, str], float, bool]]:
+def _status(cluster: Cluster, name: str, at: dict[str, str], timeout: float,
+            via: mysql.Connections | None) -> list[tuple[str, dict[str, str], float, bool]]:
     names = ", ".join(f"'{variable}'" for variable in DB_STATUS)
     try:
         rows = mysql.run(cluster.member(name), cluster.admin,
-                         f"SHOW GLOBAL STATUS WHERE Variable_name IN ({names})", timeout=timeout)
+                         f"SHOW GLOBAL STATUS WHERE Variable_name IN ({names})", timeout=timeout,
+                         via=via)
     except mysql.SqlFailed:
         return []
     found = []
@@ -252,8 +254,9 @@ class StoreProbe(Collector):
     def __init__(self, targets: Targets, *, disks: Iterable[Path] = (),
                  edge_log: Path | None = None, waf_log: Path | None = None,
                  extra: dict[str, Callable[[], Reading]] | None = None) -> None:
+        self.connections = mysql.Connections()  # read every 5 s: kept, not reopened
         self.readers: dict[str, Callable[[], Reading]] = {
-            f"db-{name}": partial(read_database, cluster)
+            f"db-{name}": partial(read_database, cluster, via=self.connections)
             for name, cluster in targets.clusters.items()}
         if targets.redis_url:
             url = targets.redis_url
@@ -292,6 +295,7 @@ class StoreProbe(Collector):
         self.stopping.set()
         for thread in self.threads:
             thread.join(timeout=10)
+        self.connections.close()
 
     def _loop(self, name: str, reader: Callable[[], Reading], interval: float) -> None:
         while not self.stopping.is_set():

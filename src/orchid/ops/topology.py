@@ -140,14 +140,15 @@ def most_advanced(candidates: list[MemberState]) -> MemberState:
     return max(complete, key=lambda c: (-c.unapplied, -candidates.index(c)))
 
 
-def read_member(member: Member, cluster: Cluster, *, timeout: float = 5) -> MemberState:
+def read_member(member: Member, cluster: Cluster, *, timeout: float = 5,
+                via: mysql.Connections | None = None) -> MemberState:
     """Ask one member for its flags, replication status and GTID positions."""
     try:
         [flags] = mysql.run(member, cluster.admin,
                             "SELECT @@global.read_only AS ro, @@global.gtid_binlog_pos AS b, "
                             "@@global.gtid_current_pos AS c, @@global.gtid_slave_pos AS s",
-                            timeout=timeout)
-        status = mysql.run(member, cluster.admin, "SHOW SLAVE STATUS", timeout=timeout)
+                            timeout=timeout, via=via)
+        status = mysql.run(member, cluster.admin, "SHOW SLAVE STATUS", timeout=timeout, via=via)
     except mysql.SqlFailed as failed:
         return MemberState(member.name, reachable=False, error=str(failed).splitlines()[0])
     row = status[0] if status else {}
@@ -165,10 +166,12 @@ def read_member(member: Member, cluster: Cluster, *, timeout: float = 5) -> Memb
         binlog=parse_position(flags["b"]), current=parse_position(flags["c"]))
 
 
-def read(cluster: Cluster, *, timeout: float = 5) -> Topology:
-    """Every member's state, asked in parallel."""
+def read(cluster: Cluster, *, timeout: float = 5,
+         via: mysql.Connections | None = None) -> Topology:
+    """Every member's state, asked in parallel (`via`: on kept connections)."""
     with ThreadPoolExecutor(max_workers=len(cluster.members)) as pool:
-        states = pool.map(lambda m: read_member(m, cluster, timeout=timeout), cluster.members)
+        states = pool.map(lambda m: read_member(m, cluster, timeout=timeout, via=via),
+                          cluster.members)
         return Topology(cluster.database, tuple(states))
 
 

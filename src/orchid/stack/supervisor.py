@@ -25,6 +25,8 @@ from prometheus_client import start_http_server
 from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from orchid.ops import mysql
+from orchid.ops.targets import Admin, Member
 from orchid.stack.components import Component, pid_alive
 from orchid.stack.plan import (
     MAIN_DB,
@@ -49,7 +51,7 @@ from orchid.stack.servers import (
     replication_user_sql,
     secure_replication_sql,
 )
-from orchid.stack.state import process_cpu_seconds, process_rss_bytes, write_state
+from orchid.stack.state import ProcessTable, write_state
 
 READY_TIMEOUT = 180.0  # Elasticsearch on two busy cores can take a minute
 POLL_SECONDS = 0.5
@@ -382,6 +384,7 @@ class StackCollector(Collector):
 
     def __init__(self, supervisor: Supervisor) -> None:
         self.supervisor = supervisor
+        self.connections = mysql.Connections()  # scraped every 5 s: kept, not reopened
 
     def collect(self) -> Iterable[GaugeMetricFamily | CounterMetricFamily]:
         up = GaugeMetricFamily("orchid_stack_up", "1 while the process runs", labels=["name"])
@@ -392,30 +395,34 @@ class StackCollector(Collector):
                                        labels=["name"])
         lag = GaugeMetricFamily("orchid_stack_replica_lag_seconds",
                                 "Seconds_Behind_Master of each replica", labels=["name"])
+        processes = ProcessTable()
         for component in self.supervisor.components():
             pid = component.server_pid() or component.pid
             alive = component.alive()
             up.add_metric([component.name], 1.0 if alive else 0.0)
             restarts.add_metric([component.name], component.restarts)
             if pid is not None and alive:
-                cpu.add_metric([component.name, component.kind], process_cpu_seconds(pid))
-                rss.add_metric([component.name], process_rss_bytes(pid))
+                cpu.add_metric([component.name, component.kind], processes.cpu_seconds(pid))
+                rss.add_metric([component.name], processes.rss_bytes(pid))
             if component.kind == "mariadb" and "replica" in component.name and alive:
-                seconds = replica_lag(self.supervisor.layout, component.name)
+                seconds = replica_lag(self.supervisor.layout, component.name, self.connections)
                 if seconds is not None:
                     lag.add_metric([component.name], seconds)
         return [up, cpu, rss, restarts, lag]
 
 
-def replica_lag(layout: Layout, name: str) -> float | None:
-    """Seconds_Behind_Master of replica `name`, or None when replication is not running."""
+def replica_lag(layout: Layout, name: str,
+                connections: mysql.Connections | None = None) -> float | None:
+    """Seconds_Behind_Master of replica `name`, or None when replication is not running
+    (`connections`: on a kept connection, for a caller that asks again and again)."""
     db = next(db for db in layout.databases() if db.name == name)
+    member = Member(db.name, "127.0.0.1", db.port, socket=db.socket)
     try:
-        status = replica_status(db.socket)
-    except (RuntimeError, subprocess.TimeoutExpired):
+        status = mysql.run(member, Admin(), "SHOW SLAVE STATUS", timeout=5, via=connections)
+    except mysql.SqlFailed:
         return None
-    value = status.get("Seconds_Behind_Master", "NULL")
-    return None if value == "NULL" else float(value)
+    value = status[0].get("Seconds_Behind_Master") if status else None
+    return None if value is None else float(value)
 
 
 def main(argv: list[str] | None = None) -> int:

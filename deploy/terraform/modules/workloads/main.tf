@@ -65,7 +65,7 @@ locals {
     orchid-internal-keys-storefront = ["storefront"]
     orchid-main-primary-url         = ["catalog", "accounts", "payments", "orders", "migrate", "sweeper", "relay", "management"]
     orchid-main-replica-urls        = ["catalog", "accounts", "payments", "orders", "migrate", "sweeper", "relay", "management"]
-    orchid-redis-url                = ["catalog", "accounts", "cart", "probe"]
+    orchid-redis-url                = ["catalog", "accounts", "cart", "probe", "relay"]
     orchid-secret-key               = ["payments", "storefront"]
     orchid-sms-api-key              = ["accounts"]
     orchid-trusted-proxies          = ["catalog", "accounts", "cart", "inventory", "payments", "orders", "search", "storefront"]
