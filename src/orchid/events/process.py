@@ -39,16 +39,17 @@ def relay_app(settings: Settings, databases: list[str], *, workers: int = 1) -> 
     if not settings.pubsub_project:
         raise typer.BadParameter("a relay process publishes to Pub/Sub: set "
                                  "ORCHID_PUBSUB_PROJECT (and PUBSUB_EMULATOR_HOST on one machine)")
-    urls: dict[str, tuple[str, list[str], OutboxTable]] = {
-        "main": (settings.main_url(), settings.main_replica_urls, MainOutbox),
-        "warehouse": (settings.warehouse_url(), settings.warehouse_replica_urls, WarehouseOutbox)}
+    urls: dict[str, tuple[str, OutboxTable]] = {
+        "main": (settings.main_url(), MainOutbox),
+        "warehouse": (settings.warehouse_url(), WarehouseOutbox)}
     # The writers ring through Redis (kit/doorbell.py) when the relay shares theirs.
     timeout = settings.redis_timeout_seconds
     redis = (aioredis.Redis.from_url(settings.redis_url, socket_timeout=timeout,
                                      socket_connect_timeout=timeout)
              if settings.redis_url else None)
-    dbs = {name: Database(name, urls[name][0], urls[name][1],
-                          max_lag=settings.replica_max_lag_seconds, pool_size=workers + 1,
+    # The primaries only: what is unsent is read where it is written (a replica's copy lags,
+    # and watching replicas costs a check per replica per second).
+    dbs = {name: Database(name, urls[name][0], [], pool_size=workers + 1,
                           doorbell=Doorbell(f"orchid:outbox:{name}", redis))
            for name in databases}
     stop = asyncio.Event()
@@ -66,7 +67,7 @@ def relay_app(settings: Settings, databases: list[str], *, workers: int = 1) -> 
         # Several relays per outbox may share the rows (SKIP LOCKED; each aggregate's order is
         # kept by holding back). On the stack the emulator is the limit, not the relay: more
         # relays there only add idle polling (BENCHMARKS.md, "Events").
-        tasks = [asyncio.create_task(Relay(db, urls[name][2], bus).run(
+        tasks = [asyncio.create_task(Relay(db, urls[name][1], bus).run(
             stop, idle=settings.events_relay_idle_seconds), name=f"relay-{name}-{n}")
             for name, db in dbs.items() for n in range(workers)]
         log.info("relay_started", databases=list(dbs), project=settings.pubsub_project)
