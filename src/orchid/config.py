@@ -52,7 +52,9 @@ class Settings(BaseSettings):
     read_your_writes_seconds: float = 5.0
     db_pool_size: int = 10
 
-    # Cache.
+    # Cache. Off, the services' caches keep nothing and every read goes to its store: to
+    # measure what the cache saves (bench/offload.py), or to rule it out in an incident.
+    cache_enabled: bool = True
     cache_ttl_seconds: int = 300
     cache_jitter: float = 0.1
     redis_retry_seconds: float = 2.0

@@ -16,7 +16,7 @@ from orchid.events.bus import Bus, InProcessBus, bus_of
 from orchid.kit.cache import Cache
 from orchid.kit.db import Database
 from orchid.kit.doorbell import Doorbell
-from orchid.kit.kv import KeyValueStore, MemoryStore, RedisStore
+from orchid.kit.kv import ForgetfulStore, KeyValueStore, MemoryStore, RedisStore
 from orchid.kit.ratelimit import RateLimiter
 
 
@@ -68,7 +68,8 @@ class Resources:
     def cache(self, name: str) -> Cache:
         """Return the named cache (one per service), created on first use."""
         if name not in self._caches:
-            self._caches[name] = Cache(self.store, name=name, ttl=self.settings.cache_ttl_seconds,
+            store = self.store if self.settings.cache_enabled else ForgetfulStore()
+            self._caches[name] = Cache(store, name=name, ttl=self.settings.cache_ttl_seconds,
                                        jitter=self.settings.cache_jitter,
                                        retry_after=self.settings.redis_retry_seconds,
                                        settle=self.settings.replica_max_lag_seconds

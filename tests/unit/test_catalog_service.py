@@ -297,9 +297,16 @@ async def test_cursor_of_another_sort_is_refused(catalog: CatalogService) -> Non
 
 async def test_get_variants(catalog: CatalogService) -> None:
     await catalog.create_product(data=product_create("kajal", prices=[(100, 200), (150, 200)]))
-    found = await catalog.get_variants(skus=["KAJAL-2", "MISSING-1", "KAJAL-1"])
-    assert [(v.sku, v.price_paise, v.product_slug, v.published) for v in found] == [
-        ("KAJAL-1", 100, "kajal", True), ("KAJAL-2", 150, "kajal", True)]
+    for fresh in (False, True, False):  # the database, then what was kept of it
+        found = await catalog.get_variants(skus=["KAJAL-2", "MISSING-1", "KAJAL-1"],
+                                           fresh=fresh)
+        assert [(v.sku, v.price_paise, v.product_slug, v.published) for v in found] == [
+            ("KAJAL-2", 150, "kajal", True), ("KAJAL-1", 100, "kajal", True)]
+    # A price change is seen at once, kept or not.
+    await catalog.change_price(sku="KAJAL-1", data=PriceChange(price_paise=120, mrp_paise=200))
+    for fresh in (False, True):
+        [found_one] = await catalog.get_variants(skus=["KAJAL-1"], fresh=fresh)
+        assert found_one.price_paise == 120
     assert await catalog.get_variants(skus=[]) == []
     with pytest.raises(InvalidInput):
         await catalog.get_variants(skus=["X"] * 201)

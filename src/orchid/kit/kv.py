@@ -191,6 +191,13 @@ return 0
 """
 
 
+class ForgetfulStore(MemoryStore):
+    """Keeps nothing: every read misses. Under a cache, it turns caching off (cache_enabled)."""
+
+    async def set(self, key: str, value: bytes, *, ttl: float | None = None) -> None:
+        return None
+
+
 class RedisStore:
     """Redis-backed store; connection failures surface as `StoreDown` (a 503, never a 500)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from pydantic import TypeAdapter
@@ -207,3 +208,27 @@ async def test_close_drops_the_repeated_deletes_still_waiting() -> None:
     assert clock.timers == []  # nothing left running after the process stops
     await clock.run_for(2)
     assert await store.get("cache:t:k") == b"1"
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+async def test_the_cache_switch_makes_every_service_cache_forget(tmp_path: Path,
+                                                                  enabled: bool) -> None:
+    from orchid.platform import Resources
+    from tests.conftest import embedded_settings
+
+    resources = Resources.from_settings(embedded_settings(tmp_path, cache_enabled=enabled))
+    try:
+        cache = resources.cache("catalog")
+        loads: list[int] = []
+
+        async def load() -> int:
+            loads.append(1)
+            return len(loads)
+
+        assert await cache.get_or_load("k", load, adapter=INT) == 1
+        assert await cache.get_or_load("k", load, adapter=INT) == (1 if enabled else 2)
+        # The rest of the store (sessions, carts, rate limits) keeps working either way.
+        await resources.store.set("session:s", b"x")
+        assert await resources.store.get("session:s") == b"x"
+    finally:
+        await resources.close()

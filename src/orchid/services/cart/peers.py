@@ -11,7 +11,7 @@ from orchid.services.inventory.schemas import Availability
 
 
 class Catalog(Protocol):
-    async def get_variants(self, *, skus: list[str]) -> list[VariantRead]: ...
+    async def get_variants(self, *, skus: list[str], fresh: bool = False) -> list[VariantRead]: ...
 
 
 class Inventory(Protocol):

@@ -54,6 +54,7 @@ PRODUCT_READ = TypeAdapter(ProductRead)
 PRODUCT_PAGE = TypeAdapter(ProductPage)
 CATEGORY_TREE = TypeAdapter(list[CategoryNode])
 BRAND_LIST = TypeAdapter(list[BrandRead])
+VARIANT = TypeAdapter(VariantRead)
 CATEGORIES_KEY, BRANDS_KEY = "categories", "brands"
 # Names the current generation of cached listing pages: any change to a listed product drops
 # it, and the next listing starts a new generation (the old pages age out by their TTL), so one
@@ -143,20 +144,36 @@ class CatalogService:
         return Entry(product_key(slug), load, PRODUCT_READ)
 
     @exposed(idempotent=True)
-    async def get_variants(self, *, skus: list[str]) -> list[VariantRead]:
-        """Return the variants found among `skus` with their product; unknown SKUs are left out."""
+    async def get_variants(self, *, skus: list[str], fresh: bool = False) -> list[VariantRead]:
+        """Return the variants found among `skus` with their product, in the order asked;
+        unknown SKUs are left out. Kept per SKU until the next catalog write (LISTINGS_KEY's
+        generation); `fresh` reads the database, as a checkout pricing an order does."""
         if len(skus) > MAX_SKUS_PER_CALL:
             raise InvalidInput(f"at most {MAX_SKUS_PER_CALL} SKUs per call", code="too_many_skus")
         if not skus:
             return []
+        if fresh:
+            read = await self._variants(list(dict.fromkeys(skus)))
+            return [read[sku] for sku in dict.fromkeys(skus) if sku in read]
+        generation = await self.cache.generation(LISTINGS_KEY)
+        keys = {f"variant:{sku}:{generation}": sku for sku in dict.fromkeys(skus)}
+
+        async def load(missing: list[str]) -> dict[str, VariantRead]:
+            found = await self._variants([keys[key] for key in missing])
+            return {key: found[keys[key]] for key in missing if keys[key] in found}
+
+        cached = await self.cache.get_or_load_many(list(keys), load, adapter=VARIANT)
+        return [cached[key] for key in keys if key in cached]
+
+    async def _variants(self, skus: list[str]) -> dict[str, VariantRead]:
         rows = await self.db.read(lambda s: repository.get_variants(s, skus=skus))
         tree = await self.list_categories()
         paths = {path[-1].id: [node.slug for node in path] for path in _walk(tree)}
-        return [VariantRead(**_variant_info(v).model_dump(), product_slug=slug,
-                            product_name=name, published=published,
-                            category_path=paths.get(category_id, []),
-                            image=images[0] if images else None)
-                for v, slug, name, published, category_id, images in rows]
+        return {v.sku: VariantRead(**_variant_info(v).model_dump(), product_slug=slug,
+                                   product_name=name, published=published,
+                                   category_path=paths.get(category_id, []),
+                                   image=images[0] if images else None)
+                for v, slug, name, published, category_id, images in rows}
 
     @exposed(idempotent=True)
     async def list_changed(self, *, since: datetime, after_id: int,

@@ -139,8 +139,10 @@ class Checkout:
             wanted[item.sku] = wanted.get(item.sku, 0) + item.quantity
         if not wanted:
             raise CartEmpty("Your cart is empty.")
+        # Priced from the database, not the cache the cart page reads: what is charged is the
+        # price as it is now, even if an invalidation was lost.
         variants = {v.sku: v for v in
-                    await self.peers.catalog.get_variants(skus=sorted(wanted))}
+                    await self.peers.catalog.get_variants(skus=sorted(wanted), fresh=True)}
         unknown = sorted(set(wanted) - set(variants))
         if unknown:
             raise UnknownSkus(f"no longer sold: {', '.join(unknown)}", skus=unknown)

@@ -25,7 +25,7 @@ class Cart(Protocol):
 
 
 class Catalog(Protocol):
-    async def get_variants(self, *, skus: list[str]) -> list[VariantRead]: ...
+    async def get_variants(self, *, skus: list[str], fresh: bool = False) -> list[VariantRead]: ...
 
 
 class Inventory(Protocol):
