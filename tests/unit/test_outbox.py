@@ -187,12 +187,7 @@ async def test_the_relay_loop_waits_out_a_failing_bus_then_publishes(main_db: Da
     loop = asyncio.create_task(Relay(main_db, MainOutbox, bus).run(stop, idle=0.01))
     try:
         await write(main_db, [("order.placed", "OR-1")])
-
-        async def delivered() -> bool:
-            await bus.drain()
-            return len(received.events) == 1
-
-        await until_async(delivered, timeout=10, what="the event, once the bus is back")
+        await until_received(bus, received, 1, what="the event, once the bus is back")
     finally:
         stop.set()
         await loop
@@ -264,12 +259,7 @@ async def test_an_idle_relay_wakes_when_a_commit_rings_not_when_its_idle_time_en
     try:
         await until_async(lambda: _true(relay.looks == 1), timeout=10, what="the first look")
         await write(main_db, [("order.placed", "OR-1")])
-
-        async def delivered() -> bool:
-            await bus.drain()
-            return len(received.events) == 1
-
-        await until_async(delivered, timeout=10, what="the event, rung awake")
+        await until_received(bus, received, 1, what="the event, rung awake")
     finally:
         stop.set()
         await loop
@@ -278,3 +268,27 @@ async def test_an_idle_relay_wakes_when_a_commit_rings_not_when_its_idle_time_en
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def until_received(bus: InProcessBus, received: Received, count: int, *,
+                         what: str) -> None:
+    """Wait until `received` holds `count` events (the bus delivers on its own tasks)."""
+
+    async def arrived() -> bool:
+        await bus.drain()
+        return len(received.events) == count
+
+    await until_async(arrived, timeout=10, what=what)
+
+
+def test_a_doorbell_serves_an_app_whose_lifespan_runs_again_in_another_loop() -> None:
+    from orchid.kit.doorbell import Doorbell
+
+    bell = Doorbell("orchid:outbox:t")
+
+    async def rung_then_heard() -> bool:
+        bell.ring()
+        return await bell.wait(5) and not await bell.wait(0)
+
+    # Two loops one after the other, as two test clients of one app run its lifespan.
+    assert asyncio.run(rung_then_heard()) and asyncio.run(rung_then_heard())

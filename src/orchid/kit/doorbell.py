@@ -33,18 +33,31 @@ class Doorbell:
     def __init__(self, channel: str, redis: aioredis.Redis | None = None) -> None:
         self.channel, self.redis = channel, redis
         self._rung = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._sending: asyncio.Task[None] | None = None
         self._again = False
 
+    def _event(self) -> asyncio.Event:
+        # An event belongs to the loop that first waits on it; an app whose lifespan runs
+        # again in another loop (test clients do) gets a new one, rung as the old one was.
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            rung, self._rung, self._loop = self._rung.is_set(), asyncio.Event(), loop
+            if rung:
+                self._rung.set()
+        return self._rung
+
     def ring(self) -> None:
         """Wake the pollers: this process's now, the others' by a PUBLISH sent meanwhile."""
-        self._rung.set()
+        self._event().set()
         if self.redis is None:
             return
-        if self._sending is not None and not self._sending.done():
+        loop = asyncio.get_running_loop()
+        sending = self._sending
+        if sending is not None and not sending.done() and sending.get_loop() is loop:
             self._again = True  # folded into the PUBLISH after the one on its way
             return
-        self._sending = asyncio.get_running_loop().create_task(self._send())
+        self._sending = loop.create_task(self._send())
 
     async def _send(self) -> None:
         assert self.redis is not None
@@ -59,7 +72,8 @@ class Doorbell:
 
     async def wait(self, timeout: float, *, unless: asyncio.Event | None = None) -> bool:
         """Sleep until rung (True), `unless` is set or `timeout` seconds pass (False)."""
-        waits = [asyncio.ensure_future(self._rung.wait())]
+        event = self._event()
+        waits = [asyncio.ensure_future(event.wait())]
         if unless is not None:
             waits.append(asyncio.ensure_future(unless.wait()))
         try:
@@ -67,8 +81,8 @@ class Doorbell:
         finally:
             for waiting in waits:
                 waiting.cancel()
-        rung = self._rung.is_set()
-        self._rung.clear()
+        rung = event.is_set()
+        event.clear()
         return rung
 
     @contextlib.asynccontextmanager
@@ -94,7 +108,7 @@ class Doorbell:
                     while True:
                         # A bounded wait: the pool's sockets time out reads of a quiet channel.
                         if await channel.get_message(timeout=1.0) is not None:
-                            self._rung.set()
+                            self._event().set()
             except (RedisError, OSError) as error:
                 log.warning("doorbell_deaf", channel=self.channel, error=str(error),
                             retry_in=RETRY_SECONDS)
@@ -102,6 +116,7 @@ class Doorbell:
 
     async def close(self) -> None:
         """Let a PUBLISH on its way finish."""
-        if self._sending is not None:
+        sending = self._sending
+        if sending is not None and sending.get_loop() is asyncio.get_running_loop():
             with contextlib.suppress(asyncio.CancelledError):
-                await self._sending
+                await sending
