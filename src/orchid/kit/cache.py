@@ -51,6 +51,11 @@ def digest_of(asked: BaseModel) -> str:
     return hashlib.blake2b(asked.model_dump_json().encode(), digest_size=16).hexdigest()
 
 
+def in_generation(name: str, generation: str) -> str:
+    """The key of `name` within `generation` (read once for many names: Cache.generation)."""
+    return f"{name}:{generation}"
+
+
 @dataclass(frozen=True)
 class Entry(Generic[T]):
     """One cached read: its key, how to load it and how it is stored."""
@@ -198,7 +203,7 @@ class Cache:
 
     async def in_generation(self, group: str, name: str) -> str:
         """The key of `name` within the current generation of `group`."""
-        return f"{name}:{await self.generation(group)}"
+        return in_generation(name, await self.generation(group))
 
     async def _load_once(self, full_key: str, loader: Callable[[], Awaitable[T]],
                          adapter: TypeAdapter[T], ttl: float | None) -> T:

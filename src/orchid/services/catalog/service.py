@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from orchid.kit.cache import Cache, Entry, digest_of
+from orchid.kit.cache import Cache, Entry, digest_of, in_generation
 from orchid.kit.db import Database
 from orchid.kit.errors import Conflict, InvalidInput
 from orchid.kit.pagination import decode_cursor, encode_cursor
@@ -152,11 +152,12 @@ class CatalogService:
             raise InvalidInput(f"at most {MAX_SKUS_PER_CALL} SKUs per call", code="too_many_skus")
         if not skus:
             return []
+        asked = list(dict.fromkeys(skus))  # each once, in the order asked
         if fresh:
-            read = await self._variants(list(dict.fromkeys(skus)))
-            return [read[sku] for sku in dict.fromkeys(skus) if sku in read]
-        generation = await self.cache.generation(LISTINGS_KEY)
-        keys = {f"variant:{sku}:{generation}": sku for sku in dict.fromkeys(skus)}
+            read = await self._variants(asked)
+            return [read[sku] for sku in asked if sku in read]
+        generation = await self.cache.generation(LISTINGS_KEY)  # once for every SKU
+        keys = {in_generation(f"variant:{sku}", generation): sku for sku in asked}
 
         async def load(missing: list[str]) -> dict[str, VariantRead]:
             found = await self._variants([keys[key] for key in missing])
